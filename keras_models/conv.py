@@ -1,0 +1,41 @@
+"""Convolutional classifiers in the AlexNet habit: conv-pool blocks whose kernels shrink with depth."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import keras
+from keras import layers
+
+
+def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Sequence[int] = (32, 64),
+                   kernel_sizes: Sequence[int] = (5, 3), dense_units: int = 128, dropout: float = 0.3,
+                   batch_norm: bool = False, name: str = "conv_net") -> keras.Model:
+    """[Conv2D(f, k, same, relu) -> (BatchNorm) -> MaxPool2D(2)] per block -> Flatten -> Dense -> softmax.
+
+    Block i uses `filters[i]` and `kernel_sizes[i]` (the last kernel size repeats if the list is short).
+    Input (batch, H, W) or (batch, H, W, C); a channel axis is added to grey images. Pooling stops
+    once the feature map is 1 pixel wide, so small inputs (8x8 digits) still build.
+    """
+    if len(filters) < 1:
+        raise ValueError(f"Expected at least one conv block. Received: filters={list(filters)}")
+    shape = tuple(input_shape)
+    inputs = keras.Input(shape=shape)
+    x = layers.Reshape(shape + (1,))(inputs) if len(shape) == 2 else inputs
+    size = min(shape[0], shape[1])
+    for i, f in enumerate(filters):
+        k = kernel_sizes[min(i, len(kernel_sizes) - 1)]
+        x = layers.Conv2D(f, k, padding="same", activation=None if batch_norm else "relu",
+                          name=f"conv_{i + 1}")(x)
+        if batch_norm:
+            x = layers.BatchNormalization()(x)
+            x = layers.Activation("relu")(x)
+        if size >= 2:
+            x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
+            size //= 2
+    x = layers.Flatten()(x)
+    if dense_units:
+        x = layers.Dense(dense_units, activation="relu")(x)
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    return keras.Model(inputs, outputs, name=name)

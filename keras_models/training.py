@@ -1,0 +1,97 @@
+"""One way to train and evaluate a Keras classifier, shared by every lesson that uses Keras."""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from typing import Mapping
+
+import keras
+import numpy as np
+
+OPTIMIZERS = {
+    "sgd": keras.optimizers.SGD,
+    "adam": keras.optimizers.Adam,
+    "rmsprop": keras.optimizers.RMSprop,
+    "adagrad": keras.optimizers.Adagrad,
+    "nadam": keras.optimizers.Nadam,
+}
+
+
+def make_optimizer(name: str, learning_rate: float | None = None, **kwargs) -> keras.optimizers.Optimizer:
+    """An optimizer by name, with Keras's default learning rate unless one is given."""
+    try:
+        cls = OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"Expected an optimizer among {sorted(OPTIMIZERS)}. Received: {name!r}") from None
+    if learning_rate is not None:
+        kwargs["learning_rate"] = learning_rate
+    return cls(**kwargs)
+
+
+class EpochLog(keras.callbacks.Callback):
+    """Prints one line per epoch: the variant, epoch i/n, the logged metrics, seconds."""
+
+    def __init__(self, label: str, epochs: int, stream=None):
+        super().__init__()
+        self.label, self.epochs, self.stream = label, epochs, stream or sys.stdout
+        self.seconds: list[float] = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.seconds.append(time.perf_counter() - self._start)
+        shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted((logs or {}).items()) if k != "learning_rate")
+        print(f"    {self.label}  epoch {epoch + 1}/{self.epochs}  {shown}  {self.seconds[-1]:.1f}s",
+              file=self.stream, flush=True)
+
+
+@dataclass
+class FitResult:
+    history: dict[str, list[float]]
+    seconds_per_epoch: float
+    epochs_run: int
+
+
+def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimizer: str | keras.optimizers.Optimizer,
+                   epochs: int, batch_size: int, label: str, patience: int | None = None,
+                   learning_rate: float | None = None) -> FitResult:
+    """Compile with sparse categorical cross-entropy + accuracy and fit with per-epoch progress.
+
+    With `patience`, early stopping watches val_accuracy and restores the best epoch's weights.
+    """
+    if isinstance(optimizer, str):
+        optimizer = make_optimizer(optimizer, learning_rate)
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    log = EpochLog(label, epochs)
+    callbacks: list[keras.callbacks.Callback] = [log]
+    if patience:
+        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+                                                       restore_best_weights=True))
+    fitted = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+                       batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+    history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
+    return FitResult(history, float(np.median(log.seconds)), len(log.seconds))
+
+
+def predict_classes(model: keras.Model, x, batch_size: int = 1024) -> np.ndarray:
+    """Class probabilities, (N, n_classes) float32."""
+    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+
+
+def classification_metrics(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
+    """Accuracy and mean cross-entropy of predicted probabilities against integer labels."""
+    p_true = np.clip(probabilities[np.arange(len(y)), y], 1e-7, 1.0)
+    return {"accuracy": float(np.mean(probabilities.argmax(axis=1) == y)),
+            "loss": float(-np.mean(np.log(p_true)))}
+
+
+def evaluate_splits(model: keras.Model, splits: Mapping[str, tuple]) -> tuple[dict, dict]:
+    """Metrics per split and the predicted classes per split: ({split: metrics}, {split: y_pred})."""
+    metrics, predictions = {}, {}
+    for split, (x, y) in splits.items():
+        probabilities = predict_classes(model, x)
+        metrics[split] = classification_metrics(probabilities, y)
+        predictions[split] = probabilities.argmax(axis=1)
+    return metrics, predictions

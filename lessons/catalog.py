@@ -1,0 +1,80 @@
+"""The 23 lessons of the course (COURSE.md): number, slug, title, source lessons, and where each lives.
+
+A lesson whose `module` is None is in the catalogue but not built yet; `nnlab run` says so.
+Sources: DLS = Deep Learning School, GB = GeekBrains intro course, NN2 = GeekBrains "Neural-network_2".
+"""
+from __future__ import annotations
+
+import difflib
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+from lessons.errors import UserError
+
+
+@dataclass(frozen=True)
+class LessonInfo:
+    number: int
+    slug: str
+    title: str
+    covers: str
+    module: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "ready" if self.module else "planned"
+
+
+LESSONS: tuple[LessonInfo, ...] = (
+    LessonInfo(1, "tensors", "Tensors, broadcasting, a hand-written softmax, device placement",
+               "NN2-1, DLS PyTorch basics"),
+    LessonInfo(2, "neuron", "Perceptron and sigmoid neuron in NumPy; MSE vs LogLoss",
+               "DLS OOP, perceptron, neuron, LogLoss"),
+    LessonInfo(3, "activations", "Seven activations with hand-written derivatives", "DLS activations homework"),
+    LessonInfo(4, "two-layer", "A two-layer network with hand-written backprop and its tuning grid", "GB L1"),
+    LessonInfo(5, "raw-networks", "Dense, Conv2D, pooling and dropout in raw TensorFlow vs Keras",
+               "NN2-2, NN2-3, DLS neuron/MLP"),
+    LessonInfo(6, "optimizers", "SGD, momentum, Nesterov, Adagrad, RMSprop, Adam by hand", "NN2-7"),
+    LessonInfo(7, "fashion-mlp", "Fashion-MNIST dense nets: width, depth, optimizers", "GB L2, DLS MLP",
+               "lessons.fashion_mlp"),
+    LessonInfo(8, "kaggle-fashion", "Fashion-MNIST competition submission", "DLS Fashion-MNIST Kaggle homework",
+               "lessons.kaggle_fashion"),
+    LessonInfo(9, "boston-regression", "Boston housing regression: 10-15 variants", "GB L3"),
+    LessonInfo(10, "fashion-cnn", "AlexNet-style CNN on Fashion-MNIST: width and depth sweeps", "GB L4"),
+    LessonInfo(11, "cifar10", "A CIFAR-10 CNN, step by step as an ablation", "DLS lesson 7 seminar 1"),
+    LessonInfo(12, "notmnist", "notMNIST letters: MLP vs CNN", "DLS lesson 7 seminar 2"),
+    LessonInfo(13, "dropout", "Dropout and L2 against overfitting; MC-dropout uncertainty", "DLS lesson 7 homework"),
+    LessonInfo(14, "lstm-airline", "LSTM forecasting of airline passengers; a NumPy LSTM", "GB L5"),
+    LessonInfo(15, "unet", "U-Net segmentation of EM membranes", "GB L6"),
+    LessonInfo(16, "detection", "TF Hub object detectors on your own picture", "GB L7"),
+    LessonInfo(17, "transfer-style", "VGG16 transfer learning and neural style transfer", "NN2-4"),
+    LessonInfo(18, "attention-translation", "Encoder-decoder with attention, English to German", "NN2-9"),
+    LessonInfo(19, "music", "MIDI note sequences and an LSTM that composes", "NN2-5"),
+    LessonInfo(20, "bird-audio", "Bird-song classification from log-mel spectrograms", "NN2-8"),
+    LessonInfo(21, "speech", "Text to speech, waveform and spectrogram", "NN2-6"),
+    LessonInfo(22, "q-learning", "Tabular Q-learning and a small DQN on a grid world", "NN2-10"),
+    LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20"),
+)
+
+BY_SLUG = {lesson.slug: lesson for lesson in LESSONS}
+
+
+def find(slug: str) -> LessonInfo:
+    """The lesson called `slug`, or a UserError that lists what exists."""
+    try:
+        return BY_SLUG[slug]
+    except KeyError:
+        close = difflib.get_close_matches(slug, BY_SLUG, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise UserError(f"unknown lesson '{slug}'.{hint} Run `nnlab list` to see all {len(LESSONS)} lessons.") \
+            from None
+
+
+def load_module(slug: str) -> ModuleType:
+    """Import the module of a ready lesson."""
+    lesson = find(slug)
+    if lesson.module is None:
+        ready = ", ".join(item.slug for item in LESSONS if item.module)
+        raise UserError(f"lesson '{slug}' is planned but not built yet. Ready lessons: {ready}.")
+    return importlib.import_module(lesson.module)

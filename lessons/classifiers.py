@@ -1,0 +1,34 @@
+"""Training recipes shared by the image-classification lessons: the Keras one and the baseline."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from keras_models.training import evaluate_splits, fit_classifier
+from lessons.data import ImageClasses
+from lessons.runner import Outcome
+
+
+def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epochs: int, batch_size: int,
+                  label: str, patience: int | None = None, learning_rate: float | None = None) -> Outcome:
+    """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions."""
+    fit = fit_classifier(model, data.x_train, data.y_train, data.x_val, data.y_val, optimizer=optimizer,
+                         epochs=epochs, batch_size=batch_size, label=label, patience=patience,
+                         learning_rate=learning_rate)
+    metrics, predictions = evaluate_splits(model, {"train": (data.x_train, data.y_train),
+                                                   "val": (data.x_val, data.y_val),
+                                                   "test": (data.x_test, data.y_test)})
+    val = fit.history.get("val_accuracy", [])
+    info = {"parameters": int(model.count_params()), "seconds_per_epoch": fit.seconds_per_epoch,
+            "epochs_run": fit.epochs_run, "best_epoch": int(np.argmax(val)) + 1 if val else None}
+    return Outcome(metrics, fit.history, info,
+                   {"test_pred": predictions["test"], "test_true": data.y_test})
+
+
+def majority_outcome(data: ImageClasses) -> Outcome:
+    """The baseline every table starts with: always predict the most common training class."""
+    majority = int(np.bincount(data.y_train).argmax())
+    metrics = {split: {"accuracy": float(np.mean(y == majority))}
+               for split, y in (("train", data.y_train), ("val", data.y_val), ("test", data.y_test))}
+    return Outcome(metrics, info={"parameters": 0, "majority_class": data.class_names[majority]},
+                   artifacts={"test_pred": np.full_like(data.y_test, majority), "test_true": data.y_test})

@@ -1,0 +1,141 @@
+"""The `nnlab` command line: list the lessons, run one, rebuild its report.
+
+Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
+after recording what it finished.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from lessons.errors import UserError
+
+EPILOG = """environment:
+  NNLAB_HOME       default workdir (results store and reports), else ./nnlab-runs
+  NNLAB_DATA_DIR   read-only folder in Keras-cache layout searched before downloading
+                   (an offline copy of the datasets); never written
+  NNLAB_OFFLINE=1  never download; fail with the fix instead
+  KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)"""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (plus exit 2) instead of the usage block."""
+
+    def error(self, message: str):
+        print(f"{self.prog}: error: {message} (see `{self.prog} --help`)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer. Received: {value}")
+    return value
+
+
+def seed_value(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32-1. Received: {text!r}") from None
+    if not 0 <= value < 2 ** 32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32-1. Received: {value}")
+    return value
+
+
+def add_workdir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="where the results store and reports live (default: $NNLAB_HOME or ./nnlab-runs)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="nnlab", description="Neural-network coursework: run a lesson, read its report.",
+                           epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    commands.add_parser("list", help="the lessons of the course and whether each is ready")
+
+    run = commands.add_parser("run", help="train a lesson's experiment grid and write its report",
+                              epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    run.add_argument("lesson", help="lesson slug, e.g. fashion-mlp (see `nnlab list`)")
+    run.add_argument("--quick", action="store_true",
+                     help="same code on a small stratified subset for 1-2 epochs (seconds, not the lesson's figures)")
+    run.add_argument("--seed", type=seed_value, default=0, help="fixes data subsets, weights and shuffling (default 0)")
+    run.add_argument("--epochs", type=positive_int, default=None, help="override the lesson's epoch count")
+    run.add_argument("--rerun", action="store_true", help="train variants again even if already finished")
+    add_workdir(run)
+
+    report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
+    report.add_argument("lesson")
+    add_workdir(report)
+    return parser
+
+
+def cmd_list(args) -> int:
+    from lessons.catalog import LESSONS
+
+    width = max(len(lesson.slug) for lesson in LESSONS)
+    print(f"{'#':>2}  {'slug':<{width}}  {'status':<7}  title  [source]")
+    for lesson in LESSONS:
+        print(f"{lesson.number:>2}  {lesson.slug:<{width}}  {lesson.status:<7}  {lesson.title}  [{lesson.covers}]")
+    return 0
+
+
+def cmd_run(args) -> int:
+    from lessons.catalog import load_module
+    from lessons.runner import RunOptions, default_workdir, run_lesson
+
+    module = load_module(args.lesson)
+    options = RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed, quick=args.quick,
+                         epochs=args.epochs, rerun=args.rerun, argv=list(args.argv))
+    run_lesson(module, options)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from lessons.catalog import load_module
+    from lessons.runner import default_workdir
+    from reports.report import compile_report
+    from reports.store import Store
+
+    module = load_module(args.lesson)
+    workdir = args.workdir or default_workdir()
+    if not (Path(workdir) / Store.FILENAME).is_file():
+        raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson}` first "
+                        f"(or pass the --workdir it used).")
+    store = Store.in_workdir(workdir)
+    try:
+        path = compile_report(module, store, workdir)
+    finally:
+        store.close()
+    print(path)
+    return 0
+
+
+HANDLERS = {"list": cmd_list, "run": cmd_run, "report": cmd_report}
+
+
+def main(argv: list[str] | None = None) -> int:
+    # TensorFlow's C++ start-up chatter hides the lesson's own output; warnings and errors still show.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser().parse_args(argv)
+    args.argv = argv
+    from lessons.runner import Interrupted
+
+    try:
+        return HANDLERS[args.command](args)
+    except UserError as error:
+        print(f"nnlab: error: {error}", file=sys.stderr)
+        return 2
+    except Interrupted:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""Lesson 7 · fashion-mlp: dense networks on Fashion-MNIST (GeekBrains L2, DLS MLP).
+
+What it teaches: how a fully connected classifier responds to its three obvious knobs.
+  (a) width: a 2-layer net (one hidden layer) with 32 ... 512 neurons;
+  (b) depth: 2, 3, 5 and 10 Dense layers at a near-equal parameter budget (the widths are solved
+      for, so depth is the only thing that changes; the table shows the counts);
+  (c) optimizer: SGD, Adam and RMSprop on one model.
+Train and test accuracy for every variant, against a majority-class baseline; the confusion matrix and
+per-class precision / recall / F1 of the best variant; conclusions computed from the numbers.
+
+Data: Fashion-MNIST, 60,000 training images (10% held out for validation, stratified) and 10,000
+test images, 28x28 grey, 10 classes.
+
+Expected full result (bench/fashion_mlp): best test accuracy ≥ 89.5% (COURSE.md target); see the
+README's lesson table for the last measured figure and wall time.
+
+Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_mlp`.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, replace
+
+from keras_models.dense import build_dense_net, dense_param_count, width_for_budget
+from lessons.classifiers import keras_outcome, majority_outcome
+from lessons.data import ImageClasses, image_classes
+from lessons.runner import Outcome, RunOptions, Variant
+
+SLUG = "fashion-mlp"
+TARGET_TEST_ACCURACY = 0.895
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 30
+    batch_size: int = 128
+    patience: int | None = 5            # early stopping on val accuracy; the best epoch's weights are kept
+    widths: tuple[int, ...] = (32, 64, 128, 256, 512)
+    depths: tuple[int, ...] = (2, 3, 5, 10)
+    budget_width: int = 256             # the depth sweep keeps the parameter count of a 2-layer net this wide
+    optimizers: tuple[str, ...] = ("sgd", "adam", "rmsprop")
+    optimizer_width: int = 256          # the model the optimizers are compared on
+    default_optimizer: str = "adam"
+    quick_train: int = 2000
+    quick_test: int = 500
+    val_fraction: float = 0.1
+
+
+def make_config(options: RunOptions) -> Config:
+    config = Config()
+    if options.quick:
+        config = replace(config, epochs=2, patience=None)
+    if options.epochs:
+        config = replace(config, epochs=options.epochs)
+    return config
+
+
+# ---- data ----------------------------------------------------------------------------------------
+
+def load_data(config: Config, options: RunOptions) -> ImageClasses:
+    return image_classes("fashion_mnist", quick=options.quick, seed=options.seed,
+                         quick_train=config.quick_train, quick_test=config.quick_test,
+                         val_fraction=config.val_fraction)
+
+
+# ---- the experiment grid -------------------------------------------------------------------------
+
+def grid(config: Config, data: ImageClasses) -> list[Variant]:
+    n_in = 1
+    for size in data.input_shape:
+        n_in *= size
+    budget = dense_param_count(n_in, [config.budget_width], data.n_classes)
+    variants = [Variant("baseline", "majority-class", {"model": "majority"})]
+    variants += [Variant("width", f"width-{w}", {"hidden": [w], "units": w, "optimizer": config.default_optimizer})
+                 for w in config.widths]
+    for layers in config.depths:
+        w = width_for_budget(n_in, data.n_classes, layers, budget)
+        variants.append(Variant("depth", f"depth-{layers}", {"hidden": [w] * (layers - 1), "layers": layers,
+                                                              "optimizer": config.default_optimizer}))
+    variants += [Variant("optimizer", name, {"hidden": [config.optimizer_width], "optimizer": name})
+                 for name in config.optimizers]
+    return variants
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Outcome:
+    if variant.params.get("model") == "majority":
+        return majority_outcome(data)
+    model = build_dense_net(data.input_shape, data.n_classes, variant.params["hidden"])
+    return keras_outcome(model, data, optimizer=variant.params["optimizer"], epochs=config.epochs,
+                         batch_size=config.batch_size, patience=config.patience, label=variant.name)
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+EXPERIMENTS = {
+    "width": ("(a) Neurons in a 2-layer net",
+              "One hidden ReLU layer of 32 to 512 neurons, then the 10-way softmax; Adam, same epochs."),
+    "depth": ("(b) Depth at a near-equal parameter budget",
+              "2, 3, 5 and 10 Dense layers, each hidden layer as wide as keeps the total parameter count "
+              "near that of the 2-layer 256-neuron net (see *parameters*)."),
+    "optimizer": ("(c) Optimizers on one model",
+                  "The 2-layer 256-neuron net trained with SGD, Adam and RMSprop at Keras's default "
+                  "learning rates."),
+}
+PARAM_COLUMNS = {
+    "hidden layers": lambda r: " × ".join(str(h) for h in r.params.get("hidden", [])) or "–",
+    "optimizer": lambda r: r.params.get("optimizer", "–"),
+}
+
+
+def best_variant(view):
+    from reports.conclusions import TEST_ACCURACY
+
+    ranked = TEST_ACCURACY.ranked([r for r in view.records if r.experiment != "baseline"])
+    return ranked[0] if ranked else None
+
+
+def report_sections(view) -> list[str]:
+    from reports.classification import confusion_section, experiment_section
+
+    baseline = next(iter(view.experiment("baseline")), None)
+    sections = [experiment_section(view, name, title, text, PARAM_COLUMNS, baseline)
+                for name, (title, text) in EXPERIMENTS.items()]
+    best = best_variant(view)
+    if best is not None:
+        class_names = view.data_info.get("class_names", [])
+        sections.append(f"## Best variant: `{best.variant}` ({best.experiment})\n\n"
+                        + confusion_section(view, best, class_names))
+    return sections
+
+
+def conclusions(view) -> list[str]:
+    from reports.conclusions import TEST_ACCURACY, experiment_findings, target_check
+
+    baseline = next(iter(view.experiment("baseline")), None)
+    trends = {"width": ("units", "the number of neurons"), "depth": ("layers", "depth")}
+    lines: list[str] = []
+    for name, (title, _) in EXPERIMENTS.items():
+        param, label = trends.get(name, (None, None))
+        lines += experiment_findings(title, view.experiment(name), baseline=baseline,
+                                     trend_param=param, trend_label=label)
+    best = best_variant(view)
+    if best is not None:
+        value = best.metric("test", "accuracy")
+        lines.append(f"Best of the lesson: `{best.variant}` from {best.experiment}, {100 * value:.2f}% test "
+                     f"accuracy with {best.info.get('parameters', 0):,} parameters.")
+        lines.append(target_check(value, TARGET_TEST_ACCURACY, TEST_ACCURACY, full_run=not view.quick))
+    return lines
+
+
+if __name__ == "__main__":
+    from lessons.cli import main
+
+    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -1,0 +1,202 @@
+"""The experiment harness every lesson runs through: grid -> train -> record -> report.
+
+A lesson module declares, top to bottom:
+
+    SLUG                      its catalogue slug
+    Config                    a dataclass of every knob; `make_config(options)` applies --quick/--epochs
+    load_data(config, opts)   returns a data bundle with .dataset, .sha256, .fallback and .info()
+    grid(config, data)        the list of Variants to train, in report order
+    train(variant, data, config, seed) -> Outcome
+    report_sections(view)     markdown sections of its report (reports.report builds the rest)
+
+and the harness does the rest: resuming (a variant already finished with the same parameters,
+config, seed and data is skipped unless --rerun), seeding, timing, progress lines, recording each
+variant in the store when it finishes, turning Ctrl-C/SIGTERM into a clean 'interrupted' mark, and
+compiling the report.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field, is_dataclass
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Iterator
+
+from reports.store import RunContext, Store
+
+WORKDIR_ENV = "NNLAB_HOME"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One cell of a lesson's experiment grid. `params` must be JSON-serialisable."""
+
+    experiment: str
+    name: str
+    params: dict = field(default_factory=dict)
+
+
+@dataclass
+class Outcome:
+    """What training a variant produced; every field lands in the store."""
+
+    metrics: dict[str, dict[str, float]]                         # split -> metric -> value
+    history: dict[str, list[float]] = field(default_factory=dict)  # metric -> value per epoch
+    info: dict[str, Any] = field(default_factory=dict)            # parameter count, s/epoch, ...
+    artifacts: dict[str, Any] = field(default_factory=dict)       # JSON blobs for the report
+
+
+@dataclass
+class RunOptions:
+    """The options every lesson takes on the command line."""
+
+    workdir: Path = field(default_factory=lambda: default_workdir())
+    seed: int = 0
+    quick: bool = False
+    epochs: int | None = None
+    rerun: bool = False
+    argv: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    trained: int
+    skipped: int
+    report: Path
+
+
+class Interrupted(Exception):
+    """Raised after a Ctrl-C/SIGTERM was recorded; the CLI exits 130."""
+
+
+def default_workdir() -> Path:
+    return Path(os.environ.get(WORKDIR_ENV) or "nnlab-runs")
+
+
+def versions() -> dict[str, str]:
+    """Versions of Python and the packages that decide the numbers."""
+    found = {"python": platform.python_version()}
+    for dist in ("nnlab", "tensorflow", "keras", "numpy", "scikit-learn", "keras-tuner"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            found[dist] = "not installed"
+    return found
+
+
+def variant_key(lesson: str, variant: Variant, config: dict, ctx: RunContext) -> str:
+    """What makes two trainings 'the same work': lesson, variant, config, seed, data, quick, backend."""
+    blob = json.dumps({"lesson": lesson, "experiment": variant.experiment, "variant": variant.name,
+                       "params": variant.params, "config": config, "seed": ctx.seed,
+                       "dataset_sha256": ctx.dataset_sha256, "quick": ctx.quick, "backend": ctx.backend},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def config_dict(config: Any) -> dict:
+    return asdict(config) if is_dataclass(config) else dict(config)
+
+
+@contextmanager
+def termination_as_interrupt() -> Iterator[None]:
+    """Make SIGTERM behave like Ctrl-C (KeyboardInterrupt) while the block runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+
+    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
+    """Train every variant of a lesson's grid that is not already in the store, then write its report."""
+    import keras
+
+    from reports.report import compile_report
+
+    if keras.backend.backend() == "tensorflow":
+        # Each variant builds a new model, so tf.function retraces by design; its warning is noise here.
+        import tensorflow as tf
+
+        tf.get_logger().setLevel("ERROR")
+    config = module.make_config(options)
+    data = module.load_data(config, options)
+    cfg = config_dict(config)
+    ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
+                     backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
+                     fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions())
+    grid = module.grid(config, data)
+    store = Store.in_workdir(options.workdir)
+    run_id = store.start_run(ctx, options.argv)
+    print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "
+          f"seed {options.seed}, backend {ctx.backend}; results in {store.path}", flush=True)
+    trained = skipped = 0
+    current: int | None = None
+    try:
+        with termination_as_interrupt():
+            for ordinal, variant in enumerate(grid, 1):
+                label = f"[{ordinal}/{len(grid)}] {variant.experiment} / {variant.name}"
+                key = variant_key(module.SLUG, variant, cfg, ctx)
+                if not options.rerun and store.finished_variant(key) is not None:
+                    print(f"{label}: already finished, skipped (--rerun trains it again)", flush=True)
+                    skipped += 1
+                    continue
+                print(f"{label} {json.dumps(variant.params, sort_keys=True)}", flush=True)
+                current = store.start_variant(run_id, ctx, experiment=variant.experiment,
+                                              variant=variant.name, ordinal=ordinal, key=key,
+                                              params=variant.params, config=cfg)
+                keras.utils.set_random_seed(options.seed)
+                start = time.perf_counter()
+                outcome = module.train(variant, data, config, options.seed)
+                wall = time.perf_counter() - start
+                store.finish_variant(current, wall_seconds=wall, metrics=outcome.metrics,
+                                     history=outcome.history, info=outcome.info, artifacts=outcome.artifacts)
+                current = None
+                trained += 1
+                print(f"{label}: {_headline(outcome)}  ({wall:.1f} s)", flush=True)
+    except KeyboardInterrupt:
+        if current is not None:
+            store.mark_variant(current, "interrupted")
+        store.end_run(run_id, "interrupted")
+        finished = store.count(module.SLUG, "finished")
+        store.close()
+        print(f"\ninterrupted: the running variant is marked 'interrupted'; {finished} finished variants "
+              f"of {module.SLUG} are kept in {options.workdir}. Run the same command again to resume.",
+              file=sys.stderr, flush=True)
+        raise Interrupted() from None
+    except BaseException:
+        if current is not None:
+            store.mark_variant(current, "failed")
+        store.end_run(run_id, "failed")
+        store.close()
+        raise
+    store.end_run(run_id, "finished")
+    report = compile_report(module, store, options.workdir, run_id)
+    store.close()
+    print(f"{module.SLUG}: trained {trained}, skipped {skipped}; report: {report}", flush=True)
+    return RunSummary(run_id, trained, skipped, report)
+
+
+def _headline(outcome: Outcome) -> str:
+    shown = []
+    for split in ("train", "val", "test"):
+        for name, value in sorted(outcome.metrics.get(split, {}).items()):
+            if name != "loss":
+                shown.append(f"{split} {name} {value:.4f}")
+    return ", ".join(shown)

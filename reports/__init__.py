@@ -1,0 +1,1 @@
+"""Results store, tables, plots and the markdown reports compiled from them."""

@@ -1,0 +1,79 @@
+"""PNG figures for reports: one idea per figure, labelled axes, a title that says what to see."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display is needed or wanted
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def learning_curves(curves: dict[str, dict[str, list[float]]], path: Path, *, metric: str = "accuracy",
+                    title: str, ylabel: str | None = None) -> Path:
+    """Per variant: validation `metric` per epoch (solid) and training `metric` (dashed, same colour)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (name, history) in enumerate(curves.items()):
+        colour = f"C{i % 10}"
+        if f"val_{metric}" in history:
+            values = history[f"val_{metric}"]
+            ax.plot(range(1, len(values) + 1), values, color=colour, marker="o", ms=3, label=f"{name} (val)")
+        if metric in history:
+            values = history[metric]
+            ax.plot(range(1, len(values) + 1), values, color=colour, ls="--", alpha=0.6)
+    ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel or metric)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, ncol=2, title="solid: validation, dashed: train", title_fontsize=8)
+    return _save(fig, path)
+
+
+def confusion_heatmap(matrix: np.ndarray, class_names: Sequence[str], path: Path, *, title: str) -> Path:
+    """Row-normalised confusion matrix (each true class sums to 1) with the counts written in."""
+    matrix = np.asarray(matrix)
+    rates = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=1)
+    ticks = range(len(class_names))
+    ax.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(ticks, class_names, fontsize=8)
+    for i in ticks:
+        for j in ticks:
+            if matrix[i, j]:
+                ax.text(j, i, str(matrix[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if rates[i, j] > 0.5 else "black")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.set_title(title)
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    return _save(fig, path)
+
+
+def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: str, ylabel: str,
+         reference: float | None = None, reference_label: str = "") -> Path:
+    """A bar per variant, optionally with a horizontal reference line (a baseline or a target)."""
+    fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(labels) + 2), 4))
+    ax.bar(range(len(labels)), values, color="C0")
+    ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
+    if reference is not None:
+        ax.axhline(reference, color="C3", ls="--", label=reference_label)
+        ax.legend(fontsize=8)
+    lo = min(values) if values else 0
+    ax.set_ylim(max(0.0, lo - 0.05 * abs(lo) - 0.02), None)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    return _save(fig, path)

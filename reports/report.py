@@ -1,0 +1,118 @@
+"""Compile a lesson's markdown report from the store: header, the lesson's sections, conclusions.
+
+The report lives in `<workdir>/<slug>/report.md` with its PNGs beside it. It is rebuilt from the
+store alone (`nnlab report <slug>`), never from a process's memory, so what it says is what was
+recorded. It covers the records of one context: the lesson's latest run's seed, quick/full mode and
+dataset; for each (experiment, variant) the latest finished record.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from lessons.catalog import find
+from lessons.errors import UserError
+from reports.store import Store, VariantRecord
+
+
+@dataclass
+class ReportView:
+    """What a lesson's `report_sections` and `conclusions` read: the run header and the records."""
+
+    slug: str
+    run: sqlite3.Row
+    records: list[VariantRecord]
+    store: Store
+    out_dir: Path
+
+    @property
+    def quick(self) -> bool:
+        return bool(self.run["quick"])
+
+    @property
+    def data_info(self) -> dict:
+        return json.loads(self.run["data_info"])
+
+    def experiments(self) -> "OrderedDict[str, list[VariantRecord]]":
+        grouped: OrderedDict[str, list[VariantRecord]] = OrderedDict()
+        for record in self.records:
+            grouped.setdefault(record.experiment, []).append(record)
+        return grouped
+
+    def experiment(self, name: str) -> list[VariantRecord]:
+        return [r for r in self.records if r.experiment == name]
+
+    def artifact(self, record: VariantRecord, name: str) -> Any:
+        return self.store.artifact(record.id, name)
+
+    def figure(self, filename: str) -> Path:
+        """Where a PNG of this report goes; link it with `image(...)`."""
+        return self.out_dir / filename
+
+    @staticmethod
+    def image(path: Path, alt: str) -> str:
+        return f"![{alt}]({path.name})"
+
+
+def report_dir(workdir: Path | str, slug: str) -> Path:
+    return Path(workdir) / slug
+
+
+def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None) -> Path:
+    """Write `<workdir>/<slug>/report.md` (and its figures) for the given or the latest run."""
+    slug = module.SLUG
+    run = store.run(run_id) if run_id is not None else store.latest_run(slug, kind="run")
+    if run is None:
+        raise UserError(f"no runs of '{slug}' are recorded in {Path(workdir)}. "
+                        f"Fix: run `nnlab run {slug}` first (or pass the --workdir it used).")
+    records = store.records(slug, seed=run["seed"], quick=bool(run["quick"]),
+                            dataset_sha256=run["dataset_sha256"])
+    out_dir = report_dir(workdir, slug)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    view = ReportView(slug, run, records, store, out_dir)
+    parts = [header(view)]
+    parts += module.report_sections(view)
+    findings = module.conclusions(view)
+    if findings:
+        parts.append("## Conclusions\n\n" + "\n".join(f"- {line}" for line in findings))
+    path = out_dir / "report.md"
+    path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    return path
+
+
+def header(view: ReportView) -> str:
+    lesson = find(view.slug)
+    run = view.run
+    info = view.data_info
+    versions = json.loads(run["versions"])
+    sizes = info.get("sizes", {})
+    mode = "quick (small stratified subset, few epochs: figures are NOT the lesson's results)" \
+        if view.quick else "full"
+    lines = [
+        f"# Lesson {lesson.number} · `{lesson.slug}`: {lesson.title}",
+        "",
+        f"Source: {lesson.covers}.",
+        "",
+    ]
+    for note in info.get("notes", []):
+        if note.startswith("FALLBACK"):
+            lines += [f"> **{note}**", ""]
+    rows = [
+        ("dataset", f"{run['dataset']} (sha256 {run['dataset_sha256'][:16]}…)"),
+        ("splits", ", ".join(f"{k} {sizes[k]:,}" for k in ("train", "val", "test") if k in sizes) or "–"),
+        ("mode", mode),
+        ("seed", str(run["seed"])),
+        ("backend", run["backend"]),
+        ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
+        ("run", f"#{run['id']} started {run['started_at']}, status {run['status']}"),
+        ("variants in this report", str(len(view.records))),
+        ("compiled", datetime.now(timezone.utc).isoformat(timespec="seconds")),
+    ]
+    lines += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]
+    return "\n".join(lines)

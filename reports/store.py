@@ -1,0 +1,330 @@
+"""The results store: one SQLite file per workdir holding every run and every variant.
+
+Schema (normalised, so a report or a query never parses logs):
+
+    runs      one row per `nnlab run` / `nnlab tune` invocation: lesson, seed, quick, backend,
+              dataset + sha256, config, package versions, status
+    variants  one row per trained variant: experiment, variant name, hyper-parameters, the key
+              that identifies "the same work" for resuming, timings, status
+    metrics   final metric values per split      (variant_id, split, name) -> value
+    history   per-epoch values                   (variant_id, epoch, name) -> value
+    artifacts JSON blobs a report needs later    (variant_id, name) -> json (predictions, ...)
+
+A variant row is inserted as 'running' when it starts and becomes 'finished' in the same
+transaction that writes its metrics, history and artifacts, so a crash can never leave a
+'finished' variant with half its numbers. WAL mode lets a report read while a run writes.
+All SQL is parameterised.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    lesson TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'run',
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    status TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    quick INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    dataset_sha256 TEXT NOT NULL,
+    fallback INTEGER NOT NULL DEFAULT 0,
+    data_info TEXT NOT NULL DEFAULT '{}',
+    config TEXT NOT NULL DEFAULT '{}',
+    versions TEXT NOT NULL DEFAULT '{}',
+    argv TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS variants (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    lesson TEXT NOT NULL,
+    experiment TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    ordinal INTEGER NOT NULL DEFAULT 0,
+    key TEXT NOT NULL,
+    params TEXT NOT NULL,
+    config TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    backend TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    dataset_sha256 TEXT NOT NULL,
+    quick INTEGER NOT NULL,
+    versions TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    wall_seconds REAL,
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
+    info TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS variants_by_key ON variants(key, status);
+CREATE INDEX IF NOT EXISTS variants_by_lesson ON variants(lesson, status);
+CREATE TABLE IF NOT EXISTS metrics (
+    variant_id INTEGER NOT NULL REFERENCES variants(id),
+    split TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (variant_id, split, name)
+);
+CREATE TABLE IF NOT EXISTS history (
+    variant_id INTEGER NOT NULL REFERENCES variants(id),
+    epoch INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value REAL,
+    PRIMARY KEY (variant_id, epoch, name)
+);
+CREATE TABLE IF NOT EXISTS artifacts (
+    variant_id INTEGER NOT NULL REFERENCES variants(id),
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (variant_id, name)
+);
+"""
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class RunContext:
+    """What identifies a run's data and environment; copied onto every variant row."""
+
+    lesson: str
+    seed: int
+    quick: bool
+    backend: str
+    dataset: str
+    dataset_sha256: str
+    fallback: bool = False
+    data_info: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
+    versions: Mapping[str, str] = field(default_factory=dict)
+    kind: str = "run"
+
+
+@dataclass
+class VariantRecord:
+    """A finished variant as a report sees it."""
+
+    id: int
+    run_id: int
+    experiment: str
+    variant: str
+    ordinal: int
+    params: dict
+    config: dict
+    seed: int
+    quick: bool
+    dataset: str
+    dataset_sha256: str
+    wall_seconds: float
+    started_at: str
+    info: dict
+    metrics: dict[str, dict[str, float]]
+    history: dict[str, list[float]]
+    artifact_names: list[str]
+
+    def metric(self, split: str, name: str, default: float = float("nan")) -> float:
+        return self.metrics.get(split, {}).get(name, default)
+
+
+class Store:
+    """Results store in `<workdir>/results.sqlite`."""
+
+    FILENAME = "results.sqlite"
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we open transactions ourselves, so a commit is exactly where we say.
+        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA busy_timeout=60000")
+        with self.transaction():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    @classmethod
+    def in_workdir(cls, workdir: Path | str) -> "Store":
+        return cls(Path(workdir) / cls.FILENAME)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        # BEGIN IMMEDIATE takes the write lock up front, so two processes finishing at once
+        # (tuner workers) serialise instead of failing half-way.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+
+    # ---- runs -------------------------------------------------------------------------------
+    def start_run(self, ctx: RunContext, argv: list[str]) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO runs (lesson, kind, started_at, status, seed, quick, backend, dataset,"
+                " dataset_sha256, fallback, data_info, config, versions, argv)"
+                " VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ctx.lesson, ctx.kind, now(), ctx.seed, int(ctx.quick), ctx.backend, ctx.dataset,
+                 ctx.dataset_sha256, int(ctx.fallback), _dumps(ctx.data_info), _dumps(ctx.config),
+                 _dumps(ctx.versions), _dumps(argv)),
+            )
+            return int(cur.lastrowid)
+
+    def end_run(self, run_id: int, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ?", (status, now(), run_id))
+
+    def latest_run(self, lesson: str, kind: str | None = None) -> sqlite3.Row | None:
+        sql = "SELECT * FROM runs WHERE lesson = ?"
+        args: list[Any] = [lesson]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        return self.db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
+
+    def run(self, run_id: int) -> sqlite3.Row:
+        return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
+
+    # ---- variants ---------------------------------------------------------------------------
+    def finished_variant(self, key: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM variants WHERE key = ? AND status = 'finished' ORDER BY id DESC LIMIT 1",
+            (key,)).fetchone()
+        return None if row is None else int(row["id"])
+
+    def start_variant(self, run_id: int, ctx: RunContext, *, experiment: str, variant: str,
+                      ordinal: int, key: str, params: Mapping, config: Mapping) -> int:
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
+                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
+                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick),
+                 _dumps(ctx.versions), now()),
+            )
+            return int(cur.lastrowid)
+
+    def finish_variant(self, variant_id: int, *, wall_seconds: float,
+                       metrics: Mapping[str, Mapping[str, float]],
+                       history: Mapping[str, list[float]] | None = None,
+                       info: Mapping[str, Any] | None = None,
+                       artifacts: Mapping[str, Any] | None = None) -> None:
+        """Write a variant's results and mark it finished, all in one transaction."""
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO metrics (variant_id, split, name, value) VALUES (?, ?, ?, ?)",
+                [(variant_id, split, name, _real(value))
+                 for split, values in metrics.items() for name, value in values.items()])
+            db.executemany(
+                "INSERT OR REPLACE INTO history (variant_id, epoch, name, value) VALUES (?, ?, ?, ?)",
+                [(variant_id, epoch, name, _real(value))
+                 for name, values in (history or {}).items() for epoch, value in enumerate(values, 1)])
+            db.executemany(
+                "INSERT OR REPLACE INTO artifacts (variant_id, name, value) VALUES (?, ?, ?)",
+                [(variant_id, name, _dumps(value)) for name, value in (artifacts or {}).items()])
+            db.execute(
+                "UPDATE variants SET status = 'finished', ended_at = ?, wall_seconds = ?, info = ?"
+                " WHERE id = ?", (now(), wall_seconds, _dumps(info or {}), variant_id))
+
+    def mark_variant(self, variant_id: int, status: str) -> None:
+        """Mark an unfinished variant 'interrupted' or 'failed' (a finished one is never touched)."""
+        with self.transaction() as db:
+            db.execute("UPDATE variants SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'",
+                       (status, now(), variant_id))
+
+    def count(self, lesson: str, status: str | None = None) -> int:
+        sql, args = "SELECT COUNT(*) FROM variants WHERE lesson = ?", [lesson]
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        return int(self.db.execute(sql, args).fetchone()[0])
+
+    def records(self, lesson: str, *, seed: int | None = None, quick: bool | None = None,
+                dataset_sha256: str | None = None, experiment_prefix: str | None = None
+                ) -> list[VariantRecord]:
+        """The latest finished record of each (experiment, variant), in grid order."""
+        sql = "SELECT * FROM variants WHERE lesson = ? AND status = 'finished'"
+        args: list[Any] = [lesson]
+        for column, value in (("seed", seed), ("quick", None if quick is None else int(quick)),
+                              ("dataset_sha256", dataset_sha256)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        if experiment_prefix is not None:
+            sql += " AND experiment LIKE ?"
+            args.append(experiment_prefix + "%")
+        latest: dict[tuple[str, str], sqlite3.Row] = {}
+        for row in self.db.execute(sql + " ORDER BY id", args):
+            latest[(row["experiment"], row["variant"])] = row
+        rows = sorted(latest.values(), key=lambda r: (r["ordinal"], r["id"]))
+        return [self._record(row) for row in rows]
+
+    def artifact(self, variant_id: int, name: str) -> Any:
+        row = self.db.execute("SELECT value FROM artifacts WHERE variant_id = ? AND name = ?",
+                              (variant_id, name)).fetchone()
+        return None if row is None else json.loads(row["value"])
+
+    def _record(self, row: sqlite3.Row) -> VariantRecord:
+        vid = int(row["id"])
+        metrics: dict[str, dict[str, float]] = {}
+        for m in self.db.execute("SELECT split, name, value FROM metrics WHERE variant_id = ?", (vid,)):
+            metrics.setdefault(m["split"], {})[m["name"]] = _float(m["value"])
+        history: dict[str, list[float]] = {}
+        for h in self.db.execute(
+                "SELECT epoch, name, value FROM history WHERE variant_id = ? ORDER BY name, epoch", (vid,)):
+            history.setdefault(h["name"], []).append(_float(h["value"]))
+        names = [a["name"] for a in self.db.execute(
+            "SELECT name FROM artifacts WHERE variant_id = ? ORDER BY name", (vid,))]
+        return VariantRecord(
+            id=vid, run_id=int(row["run_id"]), experiment=row["experiment"], variant=row["variant"],
+            ordinal=int(row["ordinal"]), params=json.loads(row["params"]), config=json.loads(row["config"]),
+            seed=int(row["seed"]), quick=bool(row["quick"]), dataset=row["dataset"],
+            dataset_sha256=row["dataset_sha256"], wall_seconds=float(row["wall_seconds"] or 0.0),
+            started_at=row["started_at"], info=json.loads(row["info"]), metrics=metrics,
+            history=history, artifact_names=names)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def _json_default(value: Any) -> Any:
+    # NumPy scalars and arrays arrive here from training code.
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"Cannot store a {type(value).__name__} in the results store. Received: {value!r}")
+
+
+def _real(value: Any) -> float | None:
+    value = float(value)
+    return None if value != value else value  # NaN is stored as NULL
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
