@@ -71,10 +71,15 @@ def find(slug: str) -> LessonInfo:
             from None
 
 
-def load_module(slug: str) -> ModuleType:
-    """Import the module of a ready lesson."""
+def ready(slug: str) -> LessonInfo:
+    """The lesson called `slug` if it is built, or a UserError (checked before anything heavy is imported)."""
     lesson = find(slug)
     if lesson.module is None:
-        ready = ", ".join(item.slug for item in LESSONS if item.module)
-        raise UserError(f"lesson '{slug}' is planned but not built yet. Ready lessons: {ready}.")
-    return importlib.import_module(lesson.module)
+        built = ", ".join(item.slug for item in LESSONS if item.module)
+        raise UserError(f"lesson '{slug}' is planned but not built yet. Ready lessons: {built}.")
+    return lesson
+
+
+def load_module(slug: str) -> ModuleType:
+    """Import the module of a ready lesson."""
+    return importlib.import_module(ready(slug).module)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from lessons.errors import UserError
@@ -76,6 +77,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def import_keras_quietly() -> None:
+    """Import Keras (and TensorFlow, when it is the backend) with file descriptor 2 silenced.
+
+    TensorFlow's C++ start-up writes INFO lines and CUDA probes straight to fd 2 before its logging
+    is initialised, where TF_CPP_MIN_LOG_LEVEL does not reach; they would bury a one-line error.
+    If the import itself fails, what it wrote is shown after all.
+    """
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import keras
+
+            if keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+
+                tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
+        except BaseException:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 def cmd_list(args) -> int:
     from lessons.catalog import LESSONS
 
@@ -87,7 +115,10 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from lessons.catalog import load_module
+    from lessons.catalog import load_module, ready
+
+    ready(args.lesson)
+    import_keras_quietly()
     from lessons.runner import RunOptions, default_workdir, run_lesson
 
     module = load_module(args.lesson)
@@ -98,16 +129,19 @@ def cmd_run(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from lessons.catalog import load_module
+    from lessons.catalog import load_module, ready
     from lessons.runner import default_workdir
-    from reports.report import compile_report
     from reports.store import Store
 
-    module = load_module(args.lesson)
+    ready(args.lesson)
     workdir = args.workdir or default_workdir()
     if not (Path(workdir) / Store.FILENAME).is_file():
         raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson}` first "
                         f"(or pass the --workdir it used).")
+    import_keras_quietly()
+    from reports.report import compile_report
+
+    module = load_module(args.lesson)
     store = Store.in_workdir(workdir)
     try:
         path = compile_report(module, store, workdir)

@@ -258,9 +258,13 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return x_tr, y_tr, x_val, y_val
 
 
-def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000, quick_test: int = 500,
+def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000, quick_test: int | None = 500,
                   val_fraction: float = 0.1) -> ImageClasses:
-    """Load an image-classification dataset, with the quick-mode subset and fallback rules."""
+    """Load an image-classification dataset, with the quick-mode subset and fallback rules.
+
+    In quick mode the training set is cut to a stratified `quick_train` images and the test set to
+    `quick_test` (None keeps every test image, e.g. for a competition submission).
+    """
     try:
         loaded = load(name)
         notes: list[str] = []
@@ -279,8 +283,9 @@ def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000,
     if quick:
         keep = stratified_subset(y_train, quick_train, seed)
         x_train, y_train = x_train[keep], y_train[keep]
-        keep = stratified_subset(y_test, quick_test, seed)
-        x_test, y_test = x_test[keep], y_test[keep]
+        if quick_test is not None:
+            keep = stratified_subset(y_test, quick_test, seed)
+            x_test, y_test = x_test[keep], y_test[keep]
         notes.append(f"quick run: stratified subset of {len(y_train)} training and {len(y_test)} test images")
     scale = 255.0 if x_train.dtype == np.uint8 else float(max(x_train.max(), 1.0))
     x_tr, y_tr, x_val, y_val = split_validation(x_train, y_train, val_fraction, seed)

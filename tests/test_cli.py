@@ -1,0 +1,37 @@
+"""The command line: bad input gives one line and exit status 2."""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import cli_env, run_cli
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["run", "fashion-mpl"], "unknown lesson 'fashion-mpl'. Did you mean 'fashion-mlp'?"),
+    (["run", "no-such-lesson"], "Run `nnlab list`"),
+    (["run", "fashion-mlp", "--epochs", "0"], "--epochs: expected a positive integer. Received: 0"),
+    (["run", "fashion-mlp", "--epochs", "ten"], "--epochs: expected a positive integer. Received: 'ten'"),
+    (["run", "fashion-mlp", "--seed", "-1"], "--seed: expected an integer from 0"),
+    (["run", "fashion-mlp", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["run", "unet"], "lesson 'unet' is planned but not built yet"),
+    (["report", "fashion-mlp"], "no results store in"),
+    ([], "the following arguments are required: COMMAND"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
+    if args[:1] == ["report"]:
+        args = args + ["--workdir", str(tmp_path / "nothing-here")]
+    result = run_cli(args, cli_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert not (tmp_path / "nnlab-runs").exists()
+
+
+def test_list_shows_all_23_lessons(tmp_path):
+    result = run_cli(["list"], cli_env(tmp_path), timeout=60)
+    assert result.returncode == 0
+    rows = result.stdout.strip().splitlines()[1:]
+    assert len(rows) == 23
+    assert rows[6].split()[:3] == ["7", "fashion-mlp", "ready"]
+    assert rows[7].split()[:3] == ["8", "kaggle-fashion", "ready"]

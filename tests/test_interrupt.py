@@ -1,0 +1,62 @@
+"""Interrupting a run (Ctrl-C or SIGTERM) keeps the store consistent, and rerunning resumes."""
+from __future__ import annotations
+
+import signal
+import sqlite3
+import subprocess
+
+import pytest
+
+from tests.conftest import cli_env, nnlab_command, run_cli
+
+
+def interrupt_during(args, env, marker: str, signum: int) -> tuple[int, str]:
+    """Start `nnlab args`, send `signum` when a stdout line starts with `marker`; return (code, output)."""
+    process = subprocess.Popen(nnlab_command() + args, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    seen = []
+    try:
+        for line in process.stdout:
+            seen.append(line)
+            if line.lstrip().startswith(marker):
+                process.send_signal(signum)
+                break
+        seen.append(process.communicate(timeout=120)[0])
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return process.returncode, "".join(seen)
+
+
+def rows(workdir):
+    db = sqlite3.connect(workdir / "results.sqlite")
+    variants = db.execute("SELECT id, variant, key, status FROM variants ORDER BY id").fetchall()
+    metrics = db.execute("SELECT variant_id, split, name, value FROM metrics ORDER BY 1, 2, 3").fetchall()
+    db.close()
+    return variants, metrics
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_then_rerun_resumes_without_retraining(tmp_path, signum):
+    workdir = tmp_path / "runs"
+    env = cli_env(tmp_path)
+    args = ["run", "fashion-mlp", "--quick", "--workdir", str(workdir)]
+    # Variants: [1] majority baseline, [2] width-32, [3] width-64: interrupt inside [3]'s training.
+    code, output = interrupt_during(args, env, "width-64  epoch 1/", signum)
+    assert code == 130, output[-2000:]
+    assert "Run the same command again to resume" in output
+    variants, metrics = rows(workdir)
+    assert [(v[1], v[3]) for v in variants] == [("majority-class", "finished"), ("width-32", "finished"),
+                                                ("width-64", "interrupted")]
+    if signum == signal.SIGTERM:
+        return  # the rerun path is the same for both signals; run it once
+    result = run_cli(args, env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "[1/13] baseline / majority-class: already finished, skipped" in result.stdout
+    assert "[2/13] width / width-32: already finished, skipped" in result.stdout
+    assert "width-32  epoch" not in result.stdout
+    after, after_metrics = rows(workdir)
+    assert after[:3] == variants                              # nothing recorded was lost or changed
+    assert set(metrics) <= set(after_metrics)
+    finished = [v for v in after if v[3] == "finished"]
+    assert len(finished) == 13 and len({v[2] for v in finished}) == 13  # each variant trained once

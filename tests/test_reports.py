@@ -1,0 +1,83 @@
+"""The fashion-mlp report: tables, rows and columns, real PNGs, conclusions naming the real best."""
+from __future__ import annotations
+
+import re
+import sqlite3
+
+from reports.store import Store
+from tests.conftest import cli_env, run_cli
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def table_after(report: str, heading: str) -> list[list[str]]:
+    """The rows (cells) of the first markdown table after `heading`."""
+    section = report.split(heading, 1)[1]
+    table = []
+    for line in section.splitlines():
+        if line.startswith("|"):
+            table.append([cell.strip() for cell in line.strip("|").split("|")])
+        elif table:
+            break
+    return [row for row in table if not set("".join(row)) <= set(":-")]
+
+
+def test_end_to_end_quick_run_writes_the_report(fashion_quick):
+    workdir, result = fashion_quick
+    assert "fashion-mlp: trained 13, skipped 0" in result.stdout
+    report = (workdir / "fashion-mlp" / "report.md").read_text()
+    width = table_after(report, "## (a) Neurons in a 2-layer net")
+    assert width[0][:3] == ["variant", "hidden layers", "optimizer"]
+    assert {"train acc", "test acc", "parameters", "s/epoch"} <= set(width[0])
+    assert [row[0] for row in width[1:]] == ["*baseline: majority-class*"] + [
+        f"`width-{w}`" for w in (32, 64, 128, 256, 512)]
+    depth = table_after(report, "## (b) Depth")
+    assert [row[0] for row in depth[2:]] == [f"`depth-{d}`" for d in (2, 3, 5, 10)]
+    optimizers = table_after(report, "## (c) Optimizers")
+    assert [row[0] for row in optimizers[2:]] == ["`sgd`", "`adam`", "`rmsprop`"]
+    assert "| **macro average**" in report and "precision" in report
+
+
+def test_report_pictures_are_real_pngs(fashion_quick):
+    workdir, _ = fashion_quick
+    report = (workdir / "fashion-mlp" / "report.md").read_text()
+    linked = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report)
+    assert {"curves_width.png", "curves_depth.png", "curves_optimizer.png"} <= set(linked)
+    assert any(name.startswith("confusion_") for name in linked)
+    import matplotlib.image
+
+    for name in linked:
+        path = workdir / "fashion-mlp" / name
+        assert path.read_bytes()[:8] == PNG_SIGNATURE
+        height, width = matplotlib.image.imread(path).shape[:2]
+        assert height > 200 and width > 200
+
+
+def test_conclusions_name_the_real_best_variant(fashion_quick):
+    workdir, _ = fashion_quick
+    store = Store.in_workdir(workdir)
+    records = [r for r in store.records("fashion-mlp") if r.experiment != "baseline"]
+    store.close()
+    best = max(records, key=lambda r: r.metric("test", "accuracy"))
+    report = (workdir / "fashion-mlp" / "report.md").read_text()
+    conclusions = report.split("## Conclusions", 1)[1]
+    assert f"Best of the lesson: `{best.variant}`" in conclusions
+    assert f"{100 * best.metric('test', 'accuracy'):.2f}% test accuracy" in conclusions
+    width = [r for r in records if r.experiment == "width"]
+    worst = min(width, key=lambda r: r.metric("test", "accuracy"))
+    assert f"`{worst.variant}` at {100 * worst.metric('test', 'accuracy'):.2f}%" in conclusions
+
+
+def test_report_command_rebuilds_from_the_store_without_training(fashion_quick, tmp_path):
+    workdir, _ = fashion_quick
+    path = workdir / "fashion-mlp" / "report.md"
+    before = path.read_text()
+    db = sqlite3.connect(workdir / "results.sqlite")
+    count = db.execute("SELECT COUNT(*) FROM variants").fetchone()[0]
+    path.unlink()
+    result = run_cli(["report", "fashion-mlp", "--workdir", str(workdir)], cli_env(tmp_path), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert db.execute("SELECT COUNT(*) FROM variants").fetchone()[0] == count
+    db.close()
+    strip = lambda text: re.sub(r"\| compiled \|.*\|", "", text)  # noqa: E731
+    assert strip(path.read_text()) == strip(before)
