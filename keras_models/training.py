@@ -56,10 +56,12 @@ class FitResult:
 
 def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimizer: str | keras.optimizers.Optimizer,
                    epochs: int, batch_size: int, label: str, patience: int | None = None,
-                   learning_rate: float | None = None) -> FitResult:
+                   lr_patience: int | None = None, learning_rate: float | None = None) -> FitResult:
     """Compile with sparse categorical cross-entropy + accuracy and fit with per-epoch progress.
 
     With `patience`, early stopping watches val_accuracy and restores the best epoch's weights.
+    With `lr_patience`, the learning rate halves whenever val_loss has not improved for that many
+    epochs (down to 1e-5): late epochs then take smaller steps instead of bouncing around a minimum.
     """
     if isinstance(optimizer, str):
         optimizer = make_optimizer(optimizer, learning_rate)
@@ -69,6 +71,9 @@ def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimi
     if patience:
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
                                                        restore_best_weights=True))
+    if lr_patience:
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
+                                                           patience=lr_patience, min_lr=1e-5))
     fitted = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
                        batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}

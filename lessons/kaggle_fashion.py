@@ -42,7 +42,8 @@ HEADER = ("Category", "Id")
 class Config:
     epochs: int = 20
     batch_size: int = 128
-    patience: int | None = 4
+    patience: int | None = 5             # early stopping on val accuracy, best weights kept
+    lr_patience: int | None = 2          # halve the learning rate when val loss stalls
     mlp_hidden: tuple[int, ...] = (128,)      # the course's baseline: a 2-layer MLP
     cnn_filters: tuple[int, ...] = (32, 64)   # conv-pool blocks, kernels 5 then 3
     cnn_kernels: tuple[int, ...] = (5, 3)
@@ -55,7 +56,7 @@ class Config:
 def make_config(options: RunOptions) -> Config:
     config = Config()
     if options.quick:
-        config = replace(config, epochs=2, patience=None)
+        config = replace(config, epochs=2, patience=None, lr_patience=None)
     if options.epochs:
         config = replace(config, epochs=options.epochs)
     return config
@@ -90,7 +91,7 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
         model = build_conv_net(data.input_shape, data.n_classes, filters=p["filters"], kernel_sizes=p["kernels"],
                                dense_units=p["dense"], dropout=p["dropout"])
     return keras_outcome(model, data, optimizer="adam", epochs=config.epochs, batch_size=config.batch_size,
-                         patience=config.patience, label=variant.name)
+                         patience=config.patience, lr_patience=config.lr_patience, label=variant.name)
 
 
 # ---- the submission file -------------------------------------------------------------------------

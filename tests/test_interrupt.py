@@ -52,11 +52,11 @@ def test_interrupt_then_rerun_resumes_without_retraining(tmp_path, signum):
         return  # the rerun path is the same for both signals; run it once
     result = run_cli(args, env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "[1/13] baseline / majority-class: already finished, skipped" in result.stdout
-    assert "[2/13] width / width-32: already finished, skipped" in result.stdout
+    assert "[1/16] baseline / majority-class: already finished, skipped" in result.stdout
+    assert "[2/16] width / width-32: already finished, skipped" in result.stdout
     assert "width-32  epoch" not in result.stdout
     after, after_metrics = rows(workdir)
     assert after[:3] == variants                              # nothing recorded was lost or changed
     assert set(metrics) <= set(after_metrics)
     finished = [v for v in after if v[3] == "finished"]
-    assert len(finished) == 13 and len({v[2] for v in finished}) == 13  # each variant trained once
+    assert len(finished) == 16 and len({v[2] for v in finished}) == 16  # each variant trained once

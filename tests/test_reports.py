@@ -24,7 +24,7 @@ def table_after(report: str, heading: str) -> list[list[str]]:
 
 def test_end_to_end_quick_run_writes_the_report(fashion_quick):
     workdir, result = fashion_quick
-    assert "fashion-mlp: trained 13, skipped 0" in result.stdout
+    assert "fashion-mlp: trained 16, skipped 0" in result.stdout
     report = (workdir / "fashion-mlp" / "report.md").read_text()
     width = table_after(report, "## (a) Neurons in a 2-layer net")
     assert width[0][:3] == ["variant", "hidden layers", "optimizer"]
@@ -35,6 +35,8 @@ def test_end_to_end_quick_run_writes_the_report(fashion_quick):
     assert [row[0] for row in depth[2:]] == [f"`depth-{d}`" for d in (2, 3, 5, 10)]
     optimizers = table_after(report, "## (c) Optimizers")
     assert [row[0] for row in optimizers[2:]] == ["`sgd`", "`adam`", "`rmsprop`"]
+    dropout = table_after(report, "## (d) Dropout")
+    assert [row[0] for row in dropout[2:]] == ["`dropout-0.1`", "`dropout-0.3`", "`dropout-0.5`"]
     assert "| **macro average**" in report and "precision" in report
 
 
