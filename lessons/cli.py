@@ -21,6 +21,20 @@ EPILOG = """environment:
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)"""
 
 
+TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras
+  Tuner reloads its project in <workdir>/tuning/<lesson>/) and the interrupted trial is retried.
+  --overwrite starts afresh. Every finished trial is recorded in the results store; `nnlab report`
+  shows them in a Search section.
+
+distributed (Keras Tuner's own chief/worker mode; the workdir must be shared by all machines):
+  nnlab tune fashion-mlp --chief --port 8000                 # on the chief: hands out trials
+  nnlab tune fashion-mlp --worker 1 --oracle 10.0.0.5:8000   # on each worker: trains them
+  This sets KERASTUNER_TUNER_ID (chief / worker-ID), KERASTUNER_ORACLE_IP and
+  KERASTUNER_ORACLE_PORT for Keras Tuner. Give every process the same options (--tuner,
+  --max-trials, --quick, --seed, --epochs). The chief writes the report when the search ends.
+  TensorBoard logs with the HParams dashboard: tensorboard --logdir <workdir>/tensorboard"""
+
+
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line (plus exit 2) instead of the usage block."""
 
@@ -49,6 +63,30 @@ def seed_value(text: str) -> int:
     return value
 
 
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 1-65535. Received: {text!r}")
+    return value
+
+
+def oracle_address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. 10.0.0.5:8000. Received: {text!r}")
+    return host, port_number(port)
+
+
+def worker_id(text: str) -> str:
+    if not text or "chief" in text or not all(c.isalnum() or c in "-_" for c in text):
+        raise argparse.ArgumentTypeError(f"expected a worker id of letters, digits, - or _ (not 'chief'). "
+                                         f"Received: {text!r}")
+    return text
+
+
 def add_workdir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the results store and reports live (default: $NNLAB_HOME or ./nnlab-runs)")
@@ -70,6 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--epochs", type=positive_int, default=None, help="override the lesson's epoch count")
     run.add_argument("--rerun", action="store_true", help="train variants again even if already finished")
     add_workdir(run)
+
+    tune = commands.add_parser(
+        "tune", help="a Keras Tuner search over a lesson's search space (resumable, distributed)",
+        epilog=TUNE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    tune.add_argument("lesson", help="a lesson with a search space: fashion-mlp")
+    tune.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random",
+                      help="Keras Tuner's RandomSearch, BayesianOptimization or Hyperband (default random)")
+    tune.add_argument("--max-trials", type=positive_int, default=10,
+                      help="trials to run in all, counting those already finished (default 10; Hyperband "
+                           "sizes its own brackets from the epoch count)")
+    tune.add_argument("--quick", action="store_true", help="small subset, few epochs, as in `nnlab run --quick`")
+    tune.add_argument("--seed", type=seed_value, default=0)
+    tune.add_argument("--epochs", type=positive_int, default=None, help="epochs per trial (default: the lesson's)")
+    tune.add_argument("--overwrite", action="store_true", help="discard the search's project and start afresh")
+    role = tune.add_mutually_exclusive_group()
+    role.add_argument("--chief", action="store_true", help="distributed: be the oracle that hands out trials")
+    role.add_argument("--worker", metavar="ID", type=worker_id, help="distributed: be worker ID, training trials")
+    tune.add_argument("--port", type=port_number, default=8000, help="--chief: port to listen on (default 8000)")
+    tune.add_argument("--bind", default="0.0.0.0", help="--chief: address to listen on (default all)")
+    tune.add_argument("--oracle", metavar="HOST:PORT", type=oracle_address,
+                      help="--worker: where the chief listens, e.g. 10.0.0.5:8000")
+    add_workdir(tune)
 
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
@@ -128,6 +188,29 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_tune(args) -> int:
+    from lessons.catalog import load_module, ready
+
+    ready(args.lesson)
+    if args.worker and not args.oracle:
+        raise UserError("--worker needs --oracle HOST:PORT, the address of the chief. Fix: add --oracle")
+    if args.oracle and not args.worker:
+        raise UserError("--oracle is for workers. Fix: add --worker ID, or drop --oracle")
+    import_keras_quietly()
+    from lessons.runner import RunOptions, default_workdir
+    from tuning.search import TuneOptions, run_search, tunable
+
+    module = tunable(load_module(args.lesson))
+    role = "chief" if args.chief else "worker" if args.worker else "solo"
+    host, port = args.oracle if args.oracle else (args.bind, args.port)
+    options = TuneOptions(tuner=args.tuner, max_trials=args.max_trials, overwrite=args.overwrite, role=role,
+                          worker_id=args.worker, oracle_host=host, oracle_port=port,
+                          run=RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed,
+                                         quick=args.quick, epochs=args.epochs, argv=list(args.argv)))
+    run_search(module, options)
+    return 0
+
+
 def cmd_report(args) -> int:
     from lessons.catalog import load_module, ready
     from lessons.runner import default_workdir
@@ -151,7 +234,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-HANDLERS = {"list": cmd_list, "run": cmd_run, "report": cmd_report}
+HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report}
 
 
 def main(argv: list[str] | None = None) -> int:

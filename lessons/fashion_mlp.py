@@ -102,6 +102,23 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
                          lr_patience=config.lr_patience, label=variant.name)
 
 
+# ---- the search space for `nnlab tune fashion-mlp` (Keras Tuner) -----------------------------------
+
+def hypermodel(hp, data: ImageClasses):
+    """Neurons, layers, activation, dropout, optimizer and learning rate: the knobs of (a)-(d), searched."""
+    from keras_models.training import make_optimizer
+
+    layers = hp.Int("layers", 1, 3)
+    units = hp.Choice("units", [64, 128, 256, 512])
+    model = build_dense_net(data.input_shape, data.n_classes, [units] * layers,
+                            activation=hp.Choice("activation", ["relu", "tanh", "elu"]),
+                            dropout=hp.Float("dropout", 0.0, 0.5, step=0.1))
+    optimizer = make_optimizer(hp.Choice("optimizer", ["adam", "rmsprop", "sgd"]),
+                               hp.Float("learning_rate", 1e-4, 1e-1, sampling="log"))
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 # ---- report --------------------------------------------------------------------------------------
 
 EXPERIMENTS = {

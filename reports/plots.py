@@ -77,3 +77,20 @@ def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: s
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
+
+
+def search_progress(scores: Sequence[float], path: Path, *, title: str, ylabel: str,
+                    higher_is_better: bool = True) -> Path:
+    """Each trial's score in the order the trials finished, with the best-so-far as a step line."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    trials = np.arange(1, len(scores) + 1)
+    best = np.maximum.accumulate(scores) if higher_is_better else np.minimum.accumulate(scores)
+    ax.scatter(trials, scores, color="C0", zorder=3, label="trial")
+    ax.step(trials, best, where="post", color="C3", label="best so far")
+    ax.set_xlabel("trial (in the order it finished)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)

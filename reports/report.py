@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
@@ -21,15 +21,19 @@ from lessons.errors import UserError
 from reports.store import Store, VariantRecord
 
 
+SEARCH_PREFIX = "search:"  # experiments of Keras Tuner trials (tuning/search.py)
+
+
 @dataclass
 class ReportView:
     """What a lesson's `report_sections` and `conclusions` read: the run header and the records."""
 
     slug: str
     run: sqlite3.Row
-    records: list[VariantRecord]
+    records: list[VariantRecord]         # the lesson's own grid
     store: Store
     out_dir: Path
+    search: list[VariantRecord] = field(default_factory=list)  # Keras Tuner trials (experiments "search:...")
 
     @property
     def quick(self) -> bool:
@@ -67,7 +71,8 @@ def report_dir(workdir: Path | str, slug: str) -> Path:
 def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None) -> Path:
     """Write `<workdir>/<slug>/report.md` (and its figures) for the given or the latest run."""
     slug = module.SLUG
-    run = store.run(run_id) if run_id is not None else store.latest_run(slug, kind="run")
+    run = store.run(run_id) if run_id is not None else (store.latest_run(slug, kind="run")
+                                                         or store.latest_run(slug))
     if run is None:
         raise UserError(f"no runs of '{slug}' are recorded in {Path(workdir)}. "
                         f"Fix: run `nnlab run {slug}` first (or pass the --workdir it used).")
@@ -75,9 +80,14 @@ def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id
                             dataset_sha256=run["dataset_sha256"])
     out_dir = report_dir(workdir, slug)
     out_dir.mkdir(parents=True, exist_ok=True)
-    view = ReportView(slug, run, records, store, out_dir)
+    view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
+                      out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])
     parts = [header(view)]
     parts += module.report_sections(view)
+    if view.search:
+        from reports.search import search_sections
+
+        parts += search_sections(view)
     findings = module.conclusions(view)
     if findings:
         parts.append("## Conclusions\n\n" + "\n".join(f"- {line}" for line in findings))
@@ -111,7 +121,8 @@ def header(view: ReportView) -> str:
         ("backend", run["backend"]),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
         ("run", f"#{run['id']} started {run['started_at']}, status {run['status']}"),
-        ("variants in this report", str(len(view.records))),
+        ("variants in this report", str(len(view.records))
+         + (f" (+ {len(view.search)} Keras Tuner records)" if view.search else "")),
         ("compiled", datetime.now(timezone.utc).isoformat(timespec="seconds")),
     ]
     lines += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]

@@ -235,20 +235,50 @@ class Store:
                        artifacts: Mapping[str, Any] | None = None) -> None:
         """Write a variant's results and mark it finished, all in one transaction."""
         with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO metrics (variant_id, split, name, value) VALUES (?, ?, ?, ?)",
-                [(variant_id, split, name, _real(value))
-                 for split, values in metrics.items() for name, value in values.items()])
-            db.executemany(
-                "INSERT OR REPLACE INTO history (variant_id, epoch, name, value) VALUES (?, ?, ?, ?)",
-                [(variant_id, epoch, name, _real(value))
-                 for name, values in (history or {}).items() for epoch, value in enumerate(values, 1)])
-            db.executemany(
-                "INSERT OR REPLACE INTO artifacts (variant_id, name, value) VALUES (?, ?, ?)",
-                [(variant_id, name, _dumps(value)) for name, value in (artifacts or {}).items()])
+            self._write_results(db, variant_id, metrics, history, artifacts)
             db.execute(
                 "UPDATE variants SET status = 'finished', ended_at = ?, wall_seconds = ?, info = ?"
                 " WHERE id = ?", (now(), wall_seconds, _dumps(info or {}), variant_id))
+
+    @staticmethod
+    def _write_results(db: sqlite3.Connection, variant_id: int, metrics: Mapping[str, Mapping[str, float]],
+                       history: Mapping[str, list[float]] | None, artifacts: Mapping[str, Any] | None) -> None:
+        db.executemany(
+            "INSERT OR REPLACE INTO metrics (variant_id, split, name, value) VALUES (?, ?, ?, ?)",
+            [(variant_id, split, name, _real(value))
+             for split, values in metrics.items() for name, value in values.items()])
+        db.executemany(
+            "INSERT OR REPLACE INTO history (variant_id, epoch, name, value) VALUES (?, ?, ?, ?)",
+            [(variant_id, epoch, name, _real(value))
+             for name, values in (history or {}).items() for epoch, value in enumerate(values, 1)])
+        db.executemany(
+            "INSERT OR REPLACE INTO artifacts (variant_id, name, value) VALUES (?, ?, ?)",
+            [(variant_id, name, _dumps(value)) for name, value in (artifacts or {}).items()])
+
+    def record_once(self, run_id: int, ctx: RunContext, *, experiment: str, variant: str, ordinal: int,
+                    key: str, params: Mapping, config: Mapping, wall_seconds: float,
+                    metrics: Mapping[str, Mapping[str, float]], history: Mapping[str, list[float]] | None = None,
+                    info: Mapping[str, Any] | None = None, artifacts: Mapping[str, Any] | None = None) -> int | None:
+        """Insert an already finished variant unless one with `key` is finished; atomic across processes.
+
+        For work done elsewhere (a tuner trial on any worker): the check and the insert share one
+        write transaction, so two processes finishing the same trial at once still record it once.
+        Returns the new row's id, or None if it was already recorded.
+        """
+        with self.transaction() as db:
+            if db.execute("SELECT 1 FROM variants WHERE key = ? AND status = 'finished'", (key,)).fetchone():
+                return None
+            stamp = now()
+            cur = db.execute(
+                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
+                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, ended_at, wall_seconds,"
+                " status, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?)",
+                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
+                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick), _dumps(ctx.versions),
+                 stamp, stamp, wall_seconds, _dumps(info or {})))
+            variant_id = int(cur.lastrowid)
+            self._write_results(db, variant_id, metrics, history, artifacts)
+            return variant_id
 
     def mark_variant(self, variant_id: int, status: str) -> None:
         """Mark an unfinished variant 'interrupted' or 'failed' (a finished one is never touched)."""
