@@ -153,7 +153,9 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
     store = Store.in_workdir(options.run.workdir)
     run_id = store.start_run(ctx, options.run.argv)
     role = {"solo": "", "chief": " as the chief (oracle)", "worker": f" as worker {options.worker_id}"}[options.role]
-    print(f"{module.SLUG}: {options.tuner} search{role}, up to {options.max_trials} trials, project "
+    budget = ("trials sized by Hyperband from the epoch count" if options.tuner == "hyperband"
+              else f"up to {options.max_trials} trials")
+    print(f"{module.SLUG}: {options.tuner} search{role}, {budget}, project "
           f"{project_name(options)}; trials go to {store.path}", flush=True)
     try:
         with termination_as_interrupt():
