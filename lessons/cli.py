@@ -13,12 +13,14 @@ from pathlib import Path
 
 from lessons.errors import UserError
 
+THREADS_ENV = "NNLAB_THREADS"
 EPILOG = """environment:
   NNLAB_HOME       default workdir (results store and reports), else ./nnlab-runs
   NNLAB_DATA_DIR   read-only folder in Keras-cache layout searched before downloading
                    (an offline copy of the datasets); never written
   NNLAB_OFFLINE=1  never download; fail with the fix instead
-  KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)"""
+  KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
+  NNLAB_THREADS    CPU threads TensorFlow may use (default: all)"""
 
 
 TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras
@@ -153,6 +155,10 @@ def import_keras_quietly() -> None:
             if keras.backend.backend() == "tensorflow":
                 import tensorflow as tf
 
+                threads = int(os.environ.get(THREADS_ENV) or 0)
+                if threads:  # e.g. one thread per tuning worker when several share a machine
+                    tf.config.threading.set_intra_op_parallelism_threads(threads)
+                    tf.config.threading.set_inter_op_parallelism_threads(threads)
                 tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
         except BaseException:
             os.dup2(saved, 2)
