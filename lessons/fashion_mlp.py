@@ -21,12 +21,12 @@ Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]` or `python -m les
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from keras_models.dense import build_dense_net, dense_param_count, width_for_budget
 from lessons.classifiers import keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-mlp"
 TARGET_TEST_ACCURACY = 0.895
@@ -52,12 +52,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2, patience=None, lr_patience=None)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2, patience=None, lr_patience=None)
 
 
 # ---- data ----------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import csv
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from keras_models.conv import build_conv_net
@@ -31,7 +31,7 @@ from keras_models.dense import build_dense_net
 from lessons.classifiers import keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_classes
 from lessons.errors import UserError
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "kaggle-fashion"
 TARGET_TEST_ACCURACY = 0.90
@@ -54,12 +54,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2, patience=None, lr_patience=None)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2, patience=None, lr_patience=None)
 
 
 # ---- data: every test image is kept, even in --quick, because the submission needs them all ------

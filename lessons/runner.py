@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field, is_dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -77,6 +77,15 @@ class RunSummary:
 
 class Interrupted(Exception):
     """Raised after a Ctrl-C/SIGTERM was recorded; the CLI exits 130."""
+
+
+def apply_run_options(config: Any, options: RunOptions, **quick_changes: Any) -> Any:
+    """The config a run uses: `quick_changes` applied in --quick mode, then --epochs if given."""
+    if options.quick:
+        config = replace(config, **quick_changes)
+    if options.epochs:
+        config = replace(config, epochs=options.epochs)
+    return config
 
 
 def default_workdir() -> Path:
