@@ -49,12 +49,17 @@ def experiment_findings(title: str, records: Sequence[VariantRecord], score: Sco
     extras = []
     if len(ranked) > 1:
         second = ranked[1]
-        extras.append(f"{score.gap(score.get(best), score.get(second))} ahead of the runner-up `{second.variant}`")
+        if score.get(second) == score.get(best):
+            sentence = sentence.replace("scored best", "scored best (tied)")
+            extras.append(f"the same as `{second.variant}`")
+        else:
+            extras.append(f"{score.gap(score.get(best), score.get(second))} ahead of the runner-up "
+                          f"`{second.variant}`")
     if baseline is not None and not math.isnan(score.get(baseline)):
         extras.append(f"{score.gap(score.get(best), score.get(baseline))} better than the baseline "
                       f"`{baseline.variant}` ({score.show(score.get(baseline))})")
     findings = [sentence + (", " + " and ".join(extras) if extras else "") + "."]
-    if len(ranked) > 2:
+    if len(ranked) > 2 and score.get(ranked[-1]) != score.get(best):
         worst = ranked[-1]
         findings.append(f"What hurt most in {title}: `{worst.variant}` at {score.show(score.get(worst))}, "
                         f"{score.gap(score.get(best), score.get(worst))} behind the best.")
