@@ -119,3 +119,47 @@ def target_check(value: float, target: float, score: Score, *, full_run: bool) -
                 f"a full run; this quick run reached {score.show(value)}.")
     return (f"Target {score.label} {'≥' if score.higher_is_better else '≤'} {score.show(target)}: "
             f"{'met' if met else 'NOT met'} ({score.show(value)}).")
+
+
+def spread_note(records: Sequence[VariantRecord], split: str = "test") -> list[str]:
+    """How much accuracy moved between seeds (records trained over several seeds keep `<split>_accuracy_std`)."""
+    spreads = [(r.info[f"{split}_accuracy_std"], r) for r in records
+               if f"{split}_accuracy_std" in r.info and len(r.info.get("seeds", [])) > 1]
+    if not spreads:
+        return []
+    widest, record = max(spreads, key=lambda item: item[0])
+    return [f"Seed spread: {split} accuracy varied by up to ±{100 * widest:.2f} points (one std, "
+            f"`{record.variant}`, {len(record.info['seeds'])} seeds); gaps smaller than that are within noise."]
+
+
+def changes_against(reference: VariantRecord, records: Sequence[VariantRecord], score: Score = TEST_ACCURACY,
+                    *, describe: Callable[[VariantRecord], str] = lambda r: f"`{r.variant}`",
+                    noise: Callable[[VariantRecord], float] = lambda r: 0.0) -> list[str]:
+    """What raised and what lowered the score relative to `reference` (e.g. the lesson's starting model).
+
+    A change counts only when it exceeds noise(reference) + noise(variant) (e.g. their seed std);
+    the rest is listed as within noise. Each list is ordered by the size of the change.
+    """
+    base = score.get(reference)
+    raised, lowered, same = [], [], []
+    for record in records:
+        delta = score.get(record) - base
+        if math.isnan(delta) or record is reference:
+            continue
+        better = delta > 0 if score.higher_is_better else delta < 0
+        signed = f"{'+' if delta > 0 else '−'}{score.gap(score.get(record), base)}"
+        entry = (abs(delta), f"{describe(record)} ({score.show(score.get(record))}, {signed})")
+        if abs(delta) <= noise(reference) + noise(record):
+            same.append(entry)
+        else:
+            (raised if better else lowered).append(entry)
+    lines = []
+    for verb, entries in (("raised", raised), ("lowered", lowered)):
+        if entries:
+            listed = "; ".join(text for _, text in sorted(entries, reverse=True))
+            lines.append(f"What {verb} {score.label} against `{reference.variant}` "
+                         f"({score.show(base)}): {listed}.")
+    if same:
+        listed = "; ".join(text for _, text in sorted(same, reverse=True))
+        lines.append(f"Within the seed noise of `{reference.variant}`: {listed}.")
+    return lines
