@@ -6,6 +6,7 @@ template that does not apply (two variants, no numeric parameter, no overfitting
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -128,8 +129,10 @@ def spread_note(records: Sequence[VariantRecord], split: str = "test") -> list[s
     if not spreads:
         return []
     widest, record = max(spreads, key=lambda item: item[0])
-    return [f"Seed spread: {split} accuracy varied by up to ±{100 * widest:.2f} points (one std, "
-            f"`{record.variant}`, {len(record.info['seeds'])} seeds); gaps smaller than that are within noise."]
+    typical = statistics.median(spread for spread, _ in spreads)
+    return [f"Seed spread ({split} accuracy, one std over {len(record.info['seeds'])} seeds): typically "
+            f"±{100 * typical:.2f} points (median over {len(spreads)} variants), at most ±{100 * widest:.2f} "
+            f"(`{record.variant}`); gaps of about the typical spread or less are within noise."]
 
 
 def changes_against(reference: VariantRecord, records: Sequence[VariantRecord], score: Score = TEST_ACCURACY,
