@@ -256,7 +256,7 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import TEST_ACCURACY, experiment_findings
+    from reports.conclusions import experiment_findings
 
     lines: list[str] = []
     for name in EXPERIMENTS:
@@ -283,8 +283,9 @@ def loss_comparison(name: str, mse, logloss, n_test: int) -> str:
     if samples == 0:
         verdict = "the two neurons tie on test accuracy"
     else:
-        verdict = f"the {'LogLoss' if acc_log > acc_mse else 'MSE'} neuron wins by {100 * abs(acc_log - acc_mse):.2f} points " \
-                  f"({samples} of {n_test} test samples)"
+        winner = "LogLoss" if acc_log > acc_mse else "MSE"
+        verdict = (f"the {winner} neuron wins by {100 * abs(acc_log - acc_mse):.2f} points "
+                   f"({samples} of {n_test} test samples)")
     ll_mse, ll_log = mse.metric("test", "logloss"), logloss.metric("test", "logloss")
     lower = "LogLoss" if ll_log < ll_mse else "MSE"
     return (f"On `{name}`, at the same learning rate and epochs, {verdict}: "
