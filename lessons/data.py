@@ -316,3 +316,17 @@ def with_files(spec: DatasetSpec | str, **files: RemoteFile) -> DatasetSpec:
     """A copy of a registered spec with some files replaced (tests use it for tiny local files)."""
     spec = DATASETS[spec] if isinstance(spec, str) else spec
     return replace(spec, files={**spec.files, **files})
+
+
+def bundled_digits(seed: int, val_fraction: float = 0.1) -> ImageClasses:
+    """scikit-learn's bundled 8x8 digits as a lesson's own dataset (not a fallback), pixels scaled to [0, 1].
+
+    The 75/25 train/test split of `digits_dataset`, then a stratified validation share of the training part.
+    """
+    loaded = digits_dataset(seed)
+    a = loaded.arrays
+    x_tr, y_tr, x_val, y_val = split_validation(a["x_train"], a["y_train"], val_fraction, seed)
+    scale = np.float32(16.0)  # the digits' pixel values run 0..16
+    return ImageClasses(x_tr / scale, y_tr.astype(np.int64), x_val / scale, y_val.astype(np.int64),
+                        a["x_test"] / scale, a["y_test"].astype(np.int64), loaded.class_names, loaded.name,
+                        loaded.sha256)

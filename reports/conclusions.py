@@ -6,6 +6,7 @@ template that does not apply (two variants, no numeric parameter, no overfitting
 from __future__ import annotations
 
 import math
+import statistics
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -49,12 +50,17 @@ def experiment_findings(title: str, records: Sequence[VariantRecord], score: Sco
     extras = []
     if len(ranked) > 1:
         second = ranked[1]
-        extras.append(f"{score.gap(score.get(best), score.get(second))} ahead of the runner-up `{second.variant}`")
+        if score.get(second) == score.get(best):
+            sentence = sentence.replace("scored best", "scored best (tied)")
+            extras.append(f"the same as `{second.variant}`")
+        else:
+            extras.append(f"{score.gap(score.get(best), score.get(second))} ahead of the runner-up "
+                          f"`{second.variant}`")
     if baseline is not None and not math.isnan(score.get(baseline)):
         extras.append(f"{score.gap(score.get(best), score.get(baseline))} better than the baseline "
                       f"`{baseline.variant}` ({score.show(score.get(baseline))})")
     findings = [sentence + (", " + " and ".join(extras) if extras else "") + "."]
-    if len(ranked) > 2:
+    if len(ranked) > 2 and score.get(ranked[-1]) != score.get(best):
         worst = ranked[-1]
         findings.append(f"What hurt most in {title}: `{worst.variant}` at {score.show(score.get(worst))}, "
                         f"{score.gap(score.get(best), score.get(worst))} behind the best.")
@@ -93,8 +99,16 @@ def describe_trend(records: Sequence[VariantRecord], param: str, score: Score, l
 
 
 def overfitting(records: Sequence[VariantRecord], threshold: float = 0.02) -> str | None:
-    """The largest train-minus-test accuracy gap, if it exceeds `threshold`."""
-    gaps = [(r.metric("train", "accuracy") - r.metric("test", "accuracy"), r) for r in records]
+    """The largest train-minus-test accuracy gap, if it exceeds `threshold`.
+
+    Only variants that fit their training data at least as well as the best variant generalises are
+    considered: a model that failed to learn also has a gap, but that is underfitting, not overfitting.
+    """
+    tests = [r.metric("test", "accuracy") for r in records if not math.isnan(r.metric("test", "accuracy"))]
+    if not tests:
+        return None
+    gaps = [(r.metric("train", "accuracy") - r.metric("test", "accuracy"), r) for r in records
+            if r.metric("train", "accuracy") >= max(tests)]
     gaps = [(g, r) for g, r in gaps if not math.isnan(g)]
     if not gaps:
         return None
@@ -114,3 +128,49 @@ def target_check(value: float, target: float, score: Score, *, full_run: bool) -
                 f"a full run; this quick run reached {score.show(value)}.")
     return (f"Target {score.label} {'≥' if score.higher_is_better else '≤'} {score.show(target)}: "
             f"{'met' if met else 'NOT met'} ({score.show(value)}).")
+
+
+def spread_note(records: Sequence[VariantRecord], split: str = "test") -> list[str]:
+    """How much accuracy moved between seeds (records trained over several seeds keep `<split>_accuracy_std`)."""
+    spreads = [(r.info[f"{split}_accuracy_std"], r) for r in records
+               if f"{split}_accuracy_std" in r.info and len(r.info.get("seeds", [])) > 1]
+    if not spreads:
+        return []
+    widest, record = max(spreads, key=lambda item: item[0])
+    typical = statistics.median(spread for spread, _ in spreads)
+    return [f"Seed spread ({split} accuracy, one std over {len(record.info['seeds'])} seeds): typically "
+            f"±{100 * typical:.2f} points (median over {len(spreads)} variants), at most ±{100 * widest:.2f} "
+            f"(`{record.variant}`); gaps of about the typical spread or less are within noise."]
+
+
+def changes_against(reference: VariantRecord, records: Sequence[VariantRecord], score: Score = TEST_ACCURACY,
+                    *, describe: Callable[[VariantRecord], str] = lambda r: f"`{r.variant}`",
+                    noise: Callable[[VariantRecord], float] = lambda r: 0.0) -> list[str]:
+    """What raised and what lowered the score relative to `reference` (e.g. the lesson's starting model).
+
+    A change counts only when it exceeds noise(reference) + noise(variant) (e.g. their seed std);
+    the rest is listed as within noise. Each list is ordered by the size of the change.
+    """
+    base = score.get(reference)
+    raised, lowered, same = [], [], []
+    for record in records:
+        delta = score.get(record) - base
+        if math.isnan(delta) or record is reference:
+            continue
+        better = delta > 0 if score.higher_is_better else delta < 0
+        signed = f"{'+' if delta > 0 else '−'}{score.gap(score.get(record), base)}"
+        entry = (abs(delta), f"{describe(record)} ({score.show(score.get(record))}, {signed})")
+        if abs(delta) <= noise(reference) + noise(record):
+            same.append(entry)
+        else:
+            (raised if better else lowered).append(entry)
+    lines = []
+    for verb, entries in (("raised", raised), ("lowered", lowered)):
+        if entries:
+            listed = "; ".join(text for _, text in sorted(entries, reverse=True))
+            lines.append(f"What {verb} {score.label} against `{reference.variant}` "
+                         f"({score.show(base)}): {listed}.")
+    if same:
+        listed = "; ".join(text for _, text in sorted(same, reverse=True))
+        lines.append(f"Within the seed noise of `{reference.variant}`: {listed}.")
+    return lines

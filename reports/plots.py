@@ -94,3 +94,46 @@ def search_progress(scores: Sequence[float], path: Path, *, title: str, ylabel: 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def curves(series: dict[str, Sequence[float]], path: Path, *, title: str, xlabel: str, ylabel: str,
+           x: Sequence[float] | None = None, log_y: bool = False, marker: str | None = None) -> Path:
+    """One line per named series against a shared x (default 1, 2, ...: epochs or layers)."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (name, values) in enumerate(series.items()):
+        xs = list(x) if x is not None else list(range(1, len(values) + 1))
+        ax.plot(xs[:len(values)], values, color=f"C{i % 10}", marker=marker, ms=4, label=name)
+    ax.set_xlabel(xlabel)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylabel(ylabel)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def decision_boundaries(points: np.ndarray, labels: np.ndarray, lines: dict[str, tuple[Sequence[float], float]],
+                        path: Path, *, title: str) -> Path:
+    """2-D points coloured by class, and per model the line kernel · (x1, x2) + bias = 0 it separates on."""
+    points, labels = np.asarray(points, dtype=float), np.asarray(labels)
+    fig, ax = plt.subplots(figsize=(5.8, 5.2))
+    for cls, colour in ((0, "C0"), (1, "C1")):
+        mine = points[labels == cls]
+        ax.scatter(mine[:, 0], mine[:, 1], s=12, color=colour, alpha=0.6, label=f"class {cls}")
+    lo, hi = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+    x1 = np.linspace(lo[0], hi[0], 2)
+    for i, (name, (kernel, bias)) in enumerate(lines.items()):
+        w1, w2 = kernel
+        if abs(w2) > 1e-12:
+            ax.plot(x1, -(w1 * x1 + bias) / w2, color=f"C{i + 2}", lw=2, label=name)
+        else:  # a vertical boundary x1 = -bias / w1
+            ax.axvline(-bias / w1, color=f"C{i + 2}", lw=2, label=name)
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_xlabel("feature x1")
+    ax.set_ylabel("feature x2")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
