@@ -158,17 +158,19 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import TEST_ACCURACY, experiment_findings, target_check
+    from reports.conclusions import TEST_ACCURACY, experiment_findings, sampling_error, target_check
 
     baseline = next(iter(view.experiment("baseline")), None)
+    best = best_variant(view)
+    n_test = view.data_info.get("sizes", {}).get("test", 0)
+    noise = sampling_error(best.metric("test", "accuracy"), n_test) if best is not None and n_test else None
     trends = {"width": ("units", "the number of neurons"), "depth": ("layers", "depth"),
               "dropout": ("dropout", "the dropout rate")}
     lines: list[str] = []
     for name, (title, _) in EXPERIMENTS.items():
         param, label = trends.get(name, (None, None))
         lines += experiment_findings(title, view.experiment(name), baseline=baseline,
-                                     trend_param=param, trend_label=label)
-    best = best_variant(view)
+                                     trend_param=param, trend_label=label, noise=noise)
     if best is not None:
         value = best.metric("test", "accuracy")
         lines.append(f"Best of the lesson: `{best.variant}` from {best.experiment}, {100 * value:.2f}% test "

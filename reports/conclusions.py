@@ -40,8 +40,12 @@ TEST_ACCURACY = Score("test accuracy", lambda r: r.metric("test", "accuracy"))
 
 def experiment_findings(title: str, records: Sequence[VariantRecord], score: Score = TEST_ACCURACY, *,
                         baseline: VariantRecord | None = None, trend_param: str | None = None,
-                        trend_label: str | None = None) -> list[str]:
-    """Findings for one experiment: winner and margins, the weakest variant, a trend, overfitting."""
+                        trend_label: str | None = None, noise: float | None = None) -> list[str]:
+    """Findings for one experiment: winner and margins, the weakest variant, a trend, overfitting.
+
+    `noise` is the score's own uncertainty (e.g. `sampling_error`): a lead smaller than it is reported
+    as one the data cannot tell apart, not as a win.
+    """
     ranked = score.ranked(records)
     if not ranked:
         return []
@@ -54,8 +58,11 @@ def experiment_findings(title: str, records: Sequence[VariantRecord], score: Sco
             sentence = sentence.replace("scored best", "scored best (tied)")
             extras.append(f"the same as `{second.variant}`")
         else:
+            lead = abs(score.get(best) - score.get(second))
             extras.append(f"{score.gap(score.get(best), score.get(second))} ahead of the runner-up "
-                          f"`{second.variant}`")
+                          f"`{second.variant}`" + (
+                              f" (less than the test set's sampling error of ±{score.gap(noise, 0)}: "
+                              f"a tie as far as this test set can tell)" if noise and lead < noise else ""))
     if baseline is not None and not math.isnan(score.get(baseline)):
         extras.append(f"{score.gap(score.get(best), score.get(baseline))} better than the baseline "
                       f"`{baseline.variant}` ({score.show(score.get(baseline))})")
@@ -72,6 +79,11 @@ def experiment_findings(title: str, records: Sequence[VariantRecord], score: Sco
     if gap:
         findings.append(gap)
     return findings
+
+
+def sampling_error(accuracy: float, n: int) -> float:
+    """Standard error of an accuracy measured on n independent examples: sqrt(p (1 - p) / n)."""
+    return math.sqrt(max(accuracy * (1 - accuracy), 0.0) / max(n, 1))
 
 
 def describe_trend(records: Sequence[VariantRecord], param: str, score: Score, label: str) -> str | None:
