@@ -31,3 +31,25 @@ def test_spread_note_quotes_the_median_and_the_widest():
     note = spread_note([record("a", 0.9, 0.01), record("b", 0.9, 0.02), record("c", 0.9, 0.08)])
     assert note == ["Seed spread (test accuracy, one std over 3 seeds): typically ±2.00 points (median over 3 "
                     "variants), at most ±8.00 (`c`); gaps of about the typical spread or less are within noise."]
+
+
+def test_a_lead_within_the_sampling_error_is_not_called_a_win():
+    from reports.conclusions import sampling_error
+
+    noise = sampling_error(0.90, 10_000)
+    assert abs(noise - 0.003) < 1e-12
+    close = experiment_findings("t", [record("a", 0.9001), record("b", 0.8990)], noise=noise)
+    assert "a tie as far as this test set can tell" in close[0]
+    clear = experiment_findings("t", [record("a", 0.91), record("b", 0.89)], noise=noise)
+    assert "ahead of the runner-up `b`." in clear[0] and "tie" not in clear[0]
+
+
+def test_a_model_that_did_not_learn_is_not_called_overfitted():
+    from reports.conclusions import overfitting
+
+    fitted, failed = record("fitted", 0.90), record("failed", 0.43)
+    fitted.metrics["train"] = {"accuracy": 0.97}
+    failed.metrics["train"] = {"accuracy": 0.46}
+    assert "`fitted`'s" in overfitting([fitted, failed])
+    fitted.metrics["train"] = {"accuracy": 0.905}
+    assert overfitting([fitted, failed]) is None
