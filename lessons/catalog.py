@@ -34,7 +34,7 @@ LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(3, "activations", "Seven activations with hand-written derivatives", "DLS activations homework"),
     LessonInfo(4, "two-layer", "A two-layer network with hand-written backprop and its tuning grid", "GB L1"),
     LessonInfo(5, "raw-networks", "Dense, Conv2D, pooling and dropout in raw TensorFlow vs Keras",
-               "NN2-2, NN2-3, DLS neuron/MLP"),
+               "NN2-2, NN2-3, DLS neuron/MLP", "lessons.raw_networks"),
     LessonInfo(6, "optimizers", "SGD, momentum, Nesterov, Adagrad, RMSprop, Adam by hand", "NN2-7"),
     LessonInfo(7, "fashion-mlp", "Fashion-MNIST dense nets: width, depth, optimizers", "GB L2, DLS MLP",
                "lessons.fashion_mlp"),

@@ -77,3 +77,19 @@ def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: s
     ax.set_title(title)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
+
+
+def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], path: Path, *, title: str,
+                 ylabel: str) -> Path:
+    """Bars side by side within each group, one colour per series (e.g. raw vs Keras per model)."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(groups) + 2), 4))
+    width = 0.8 / max(len(series), 1)
+    for i, (name, values) in enumerate(series.items()):
+        positions = np.arange(len(groups)) + (i - (len(series) - 1) / 2) * width
+        ax.bar(positions, values, width, label=name, color=f"C{i % 10}")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
