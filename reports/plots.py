@@ -93,3 +93,32 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], path
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def trajectories(function, paths: dict[str, np.ndarray], minimum: Sequence[float], window: Sequence[float],
+                 path: Path, *, title: str) -> Path:
+    """Optimizer paths (each an (n, 2) array of points) drawn over log-spaced contours of f(x, y).
+
+    `window` is (x0, x1, y0, y1); a path that leaves it is cut off at the frame; ★ marks the minimum.
+    """
+    x0, x1, y0, y1 = window
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
+    zs = np.asarray(function(xs, ys), dtype=float)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    levels = np.logspace(np.log10(max(zs.min(), 1e-3)), np.log10(zs.max()), 25)
+    ax.contour(xs, ys, zs, levels=levels, cmap="Greys", linewidths=0.6, norm=matplotlib.colors.LogNorm())
+    for i, (name, points) in enumerate(paths.items()):
+        points = np.asarray(points, dtype=float)
+        ax.plot(points[:, 0], points[:, 1], color=f"C{i % 10}", lw=1.3, label=name)
+        ax.plot(points[-1, 0], points[-1, 1], "o", color=f"C{i % 10}", ms=4)
+    if paths:
+        start = np.asarray(next(iter(paths.values())), dtype=float)[0]
+        ax.plot(start[0], start[1], "ks", ms=6, label="start")
+    ax.plot(*minimum, marker="*", color="gold", mec="black", ms=14, ls="none", label="minimum")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, path)
