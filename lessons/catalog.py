@@ -28,7 +28,7 @@ class LessonInfo:
 
 LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(1, "tensors", "Tensors, broadcasting, a hand-written softmax, device placement",
-               "NN2-1, DLS PyTorch basics"),
+               "NN2-1, DLS PyTorch basics", "lessons.tensors"),
     LessonInfo(2, "neuron", "Perceptron and sigmoid neuron in NumPy; MSE vs LogLoss",
                "DLS OOP, perceptron, neuron, LogLoss"),
     LessonInfo(3, "activations", "Seven activations with hand-written derivatives", "DLS activations homework"),

@@ -122,3 +122,19 @@ def trajectories(function, paths: dict[str, np.ndarray], minimum: Sequence[float
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, loc="best")
     return _save(fig, path)
+
+
+def error_by_scale(scales: Sequence[float], errors: dict[str, Sequence[float]], path: Path, *, title: str) -> Path:
+    """Log-log error per method as an input scale grows; a NaN (a method that broke) ends its line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    floor = 1e-12  # an exact match (error 0) is drawn at the floor, not dropped by the log axis
+    for i, (name, values) in enumerate(errors.items()):
+        ax.plot(scales, [max(v, floor) if v == v else np.nan for v in values], marker="o", color=f"C{i}", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("largest |logit|")
+    ax.set_ylabel("max |softmax − tf.nn.softmax|")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
