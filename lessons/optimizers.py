@@ -202,15 +202,14 @@ def train_network(variant: Variant, data: ImageClasses, config: Config, seed: in
     from keras_models.training import classification_metrics
     from tf_raw import models, optimizers
     from tf_raw.dataset import make_dataset
-    from tf_raw.softmax import softmax
-    from tf_raw.training import fit
+    from tf_raw.training import fit, predict_probabilities
 
     model = models.dense_net(data.n_classes, variant.params["hidden"]).build(data.input_shape)
     optimizer = optimizers.get(variant.params["optimizer"])
     result = fit(model, optimizer, make_dataset(data.x_train, data.y_train, batch_size=config.batch_size, seed=seed),
                  epochs=config.epochs, validation=make_dataset(data.x_val, data.y_val, batch_size=1024, shuffle=False),
                  label=variant.name)
-    metrics = {split: classification_metrics(softmax(model(getattr(data, f"x_{split}"))).numpy(),
+    metrics = {split: classification_metrics(predict_probabilities(model, getattr(data, f"x_{split}")),
                                              getattr(data, f"y_{split}"))
                for split in ("train", "val", "test")}
     info = {"parameters": model.count_params(), "learning_rate": optimizer.learning_rate,

@@ -152,20 +152,13 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
 
 
 def train_raw(model, train_data, val_data, config: Config, label: str):
-    import tensorflow as tf
-
     from tf_raw.optimizers import Adam
-    from tf_raw.softmax import softmax
-    from tf_raw.training import fit
+    from tf_raw.training import fit, predict_probabilities
 
     result = fit(model, Adam(config.learning_rate), train_data, epochs=config.epochs, validation=val_data,
                  label=label)
-    forward = tf.function(lambda x: softmax(model(x, training=False)), reduce_retracing=True)
-
-    def probabilities(x):
-        return np.concatenate([forward(x[i:i + 1024]).numpy() for i in range(0, len(x), 1024)])
-
-    return result.history, result.seconds_per_epoch, probabilities, model.count_params()
+    return (result.history, result.seconds_per_epoch, lambda x: predict_probabilities(model, x),
+            model.count_params())
 
 
 def train_keras(model, initial, train_data, val_data, config: Config, label: str):

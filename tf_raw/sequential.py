@@ -36,12 +36,6 @@ class Sequential(tf.Module):
     def count_params(self) -> int:
         return sum(layer.count_params() for layer in self.layers)
 
-    def set_weights(self, values: Sequence) -> None:
-        """Assign arrays (e.g. a Keras model's get_weights()) in `weights` order; shapes must match."""
-        if len(values) != len(self.weights):
-            raise ValueError(f"Expected {len(self.weights)} arrays. Received: {len(values)}")
-        for variable, value in zip(self.weights, values):
-            variable.assign(value)
-
     def get_weights(self) -> list:
+        """The weights as NumPy arrays, in the order a Keras twin's set_weights() takes them."""
         return [v.numpy() for v in self.weights]

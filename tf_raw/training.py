@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from tf_raw.optimizers import Optimizer
-from tf_raw.softmax import sparse_cross_entropy_from_logits
+from tf_raw.softmax import softmax, sparse_cross_entropy_from_logits
 
 Loss = Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
 
@@ -76,9 +76,9 @@ def evaluate(model, dataset: tf.data.Dataset, eval_step: Callable | None = None)
     return {"loss": total_loss / count, "accuracy": total_correct / count}
 
 
-def predict_classes(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
-    """argmax of the model's outputs for every sample of x, (N,) int64."""
-    forward = tf.function(lambda batch: tf.argmax(model(batch, training=False), axis=-1), reduce_retracing=True)
+def predict_probabilities(model, x: np.ndarray, batch_size: int = 1024) -> np.ndarray:
+    """softmax of the model's logits for every sample of x, in batches: (N, n_classes) float32."""
+    forward = tf.function(lambda batch: softmax(model(batch, training=False)), reduce_retracing=True)
     return np.concatenate([forward(x[i:i + batch_size]).numpy() for i in range(0, len(x), batch_size)])
 
 
