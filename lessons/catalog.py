@@ -28,7 +28,7 @@ class LessonInfo:
 
 LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(1, "tensors", "Tensors, broadcasting, a hand-written softmax, device placement",
-               "NN2-1, DLS PyTorch basics"),
+               "NN2-1, DLS PyTorch basics", "lessons.tensors"),
     LessonInfo(2, "neuron", "Perceptron and sigmoid neuron in NumPy; MSE vs LogLoss",
                "DLS OOP, perceptron, neuron, LogLoss", "lessons.neuron"),
     LessonInfo(3, "activations", "Seven activations with hand-written derivatives", "DLS activations homework",
@@ -36,8 +36,9 @@ LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(4, "two-layer", "A two-layer network with hand-written backprop and its tuning grid", "GB L1",
                "lessons.two_layer"),
     LessonInfo(5, "raw-networks", "Dense, Conv2D, pooling and dropout in raw TensorFlow vs Keras",
-               "NN2-2, NN2-3, DLS neuron/MLP"),
-    LessonInfo(6, "optimizers", "SGD, momentum, Nesterov, Adagrad, RMSprop, Adam by hand", "NN2-7"),
+               "NN2-2, NN2-3, DLS neuron/MLP", "lessons.raw_networks"),
+    LessonInfo(6, "optimizers", "SGD, momentum, Nesterov, Adagrad, RMSprop, Adam by hand", "NN2-7",
+               "lessons.optimizers"),
     LessonInfo(7, "fashion-mlp", "Fashion-MNIST dense nets: width, depth, optimizers", "GB L2, DLS MLP",
                "lessons.fashion_mlp"),
     LessonInfo(8, "kaggle-fashion", "Fashion-MNIST competition submission", "DLS Fashion-MNIST Kaggle homework",

@@ -137,3 +137,64 @@ def decision_boundaries(points: np.ndarray, labels: np.ndarray, lines: dict[str,
     ax.set_title(title)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], path: Path, *, title: str,
+                 ylabel: str) -> Path:
+    """Bars side by side within each group, one colour per series (e.g. raw vs Keras per model)."""
+    fig, ax = plt.subplots(figsize=(max(5, 1.4 * len(groups) + 2), 4))
+    width = 0.8 / max(len(series), 1)
+    for i, (name, values) in enumerate(series.items()):
+        positions = np.arange(len(groups)) + (i - (len(series) - 1) / 2) * width
+        ax.bar(positions, values, width, label=name, color=f"C{i % 10}")
+    ax.set_xticks(range(len(groups)), groups)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def trajectories(function, paths: dict[str, np.ndarray], minimum: Sequence[float], window: Sequence[float],
+                 path: Path, *, title: str) -> Path:
+    """Optimizer paths (each an (n, 2) array of points) drawn over log-spaced contours of f(x, y).
+
+    `window` is (x0, x1, y0, y1); a path that leaves it is cut off at the frame; ★ marks the minimum.
+    """
+    x0, x1, y0, y1 = window
+    xs, ys = np.meshgrid(np.linspace(x0, x1, 300), np.linspace(y0, y1, 300))
+    zs = np.asarray(function(xs, ys), dtype=float)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    levels = np.logspace(np.log10(max(zs.min(), 1e-3)), np.log10(zs.max()), 25)
+    ax.contour(xs, ys, zs, levels=levels, cmap="Greys", linewidths=0.6, norm=matplotlib.colors.LogNorm())
+    for i, (name, points) in enumerate(paths.items()):
+        points = np.asarray(points, dtype=float)
+        ax.plot(points[:, 0], points[:, 1], color=f"C{i % 10}", lw=1.3, label=name)
+        ax.plot(points[-1, 0], points[-1, 1], "o", color=f"C{i % 10}", ms=4)
+    if paths:
+        start = np.asarray(next(iter(paths.values())), dtype=float)[0]
+        ax.plot(start[0], start[1], "ks", ms=6, label="start")
+    ax.plot(*minimum, marker="*", color="gold", mec="black", ms=14, ls="none", label="minimum")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best")
+    return _save(fig, path)
+
+
+def error_by_scale(scales: Sequence[float], errors: dict[str, Sequence[float]], path: Path, *, title: str) -> Path:
+    """Log-log error per method as an input scale grows; a NaN (a method that broke) ends its line."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    floor = 1e-12  # an exact match (error 0) is drawn at the floor, not dropped by the log axis
+    for i, (name, values) in enumerate(errors.items()):
+        ax.plot(scales, [max(v, floor) if v == v else np.nan for v in values], marker="o", color=f"C{i}", label=name)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("largest |logit|")
+    ax.set_ylabel("max |softmax − tf.nn.softmax|")
+    ax.set_title(title, fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
