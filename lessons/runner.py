@@ -208,4 +208,4 @@ def _headline(outcome: Outcome) -> str:
         for name, value in sorted(outcome.metrics.get(split, {}).items()):
             if name != "loss":
                 shown.append(f"{split} {name} {value:.4f}")
-    return ", ".join(shown)
+    return ", ".join(shown) or "done"
