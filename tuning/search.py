@@ -21,12 +21,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import socket
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 from lessons.errors import UserError
 from lessons.runner import Interrupted, RunOptions, config_dict, termination_as_interrupt, versions
@@ -46,6 +50,57 @@ class TuneOptions:
     oracle_host: str = "127.0.0.1"        # where the chief listens / workers connect
     oracle_port: int = 8000
     run: RunOptions = field(default_factory=RunOptions)
+
+
+# Ctrl-C / SIGTERM during a search is remembered here and acted on at the end of the next training
+# batch: Keras Tuner writes its oracle.json and trial.json files non-atomically, and an interrupt in
+# the middle of such a write leaves an empty file that makes the project unloadable. Training
+# batches are the one place where none of those writes can be under way. A second signal stops at once.
+# (Module state, not an attribute: Keras Tuner deep-copies the callbacks of every trial.)
+_STOP = {"requested": False}
+
+
+def _request_stop(signum, frame) -> None:
+    if _STOP["requested"]:
+        raise KeyboardInterrupt(f"signal {signum}, again")
+    _STOP["requested"] = True
+    print("\nstop requested: stopping at the end of the current training batch (again to stop at once)",
+          file=sys.stderr, flush=True)
+
+
+@contextmanager
+def stop_at_next_batch(trains: bool = True) -> Iterator[None]:
+    """While the block runs, SIGINT and SIGTERM request a stop instead of interrupting anywhere.
+
+    A process that trains nothing (the chief only serves the oracle) keeps plain interrupts.
+    """
+    _STOP["requested"] = False
+    if not trains:
+        with termination_as_interrupt():
+            yield
+        return
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+        if _STOP["requested"]:  # the request came after the last batch: honour it all the same
+            raise KeyboardInterrupt("stop requested")
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_callback():
+    import keras
+
+    class StopWhenRequested(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if _STOP["requested"]:
+                raise KeyboardInterrupt("stop requested")
+
+    return StopWhenRequested()
 
 
 def tunable(module: ModuleType) -> ModuleType:
@@ -158,7 +213,7 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
     print(f"{module.SLUG}: {options.tuner} search{role}, {budget}, project "
           f"{project_name(options)}; trials go to {store.path}", flush=True)
     try:
-        with termination_as_interrupt():
+        with stop_at_next_batch(trains=options.role != "chief"):
             tuner = make_tuner(module, data, config, options, store, run_id, ctx)
             tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                          epochs=config.epochs, batch_size=config.batch_size, verbose=0,
@@ -185,7 +240,7 @@ def search_callbacks(module: ModuleType, config, options: TuneOptions) -> list:
     """Early stopping on val_accuracy, and TensorBoard (Keras Tuner adds the HParams per trial)."""
     import keras
 
-    callbacks = [keras.callbacks.TensorBoard(str(Path(options.run.workdir) / "tensorboard" / module.SLUG /
+    callbacks = [_stop_callback(), keras.callbacks.TensorBoard(str(Path(options.run.workdir) / "tensorboard" / module.SLUG /
                                                  project_name(options)))]
     if getattr(config, "patience", None):
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))
