@@ -238,14 +238,18 @@ def cmd_run(args) -> int:
 
 def cmd_detect(args) -> int:
     from lessons.detect import COMMAND, DetectOptions, run_detect
+    from lessons.detectors import locate
     from lessons.pictures import read_picture
 
-    read_picture(args.image)  # a bad picture is reported before TensorFlow is imported
+    models = tuple(args.model or ["ssd"])
+    read_picture(args.image)  # a bad picture or an unknown model is reported before TensorFlow is imported
+    for model in models:
+        locate(model)
     import_keras_quietly()
     from lessons.runner import default_workdir
 
     workdir = args.workdir or default_workdir()
-    run_detect(DetectOptions(image=args.image, models=tuple(args.model or ["ssd"]), top=args.top,
+    run_detect(DetectOptions(image=args.image, models=models, top=args.top,
                              min_score=args.min_score, warm_runs=args.warm_runs,
                              out_dir=args.out or Path(workdir) / COMMAND, workdir=workdir, argv=tuple(args.argv)))
     return 0

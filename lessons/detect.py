@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.detectors import locate, load_detector, timed_detect
+from lessons.detectors import load_detector, timed_detect
 from lessons.pictures import Picture, read_picture
 
 COMMAND = "detect"
@@ -42,8 +42,6 @@ def run_detect(options: DetectOptions) -> list[Path]:
     from reports.store import RunContext, Store
 
     picture = read_picture(options.image)
-    for model in options.models:
-        locate(model)  # an unknown name or a missing file fails before any model is loaded
     # All models load before anything is recorded, so a model that cannot be had leaves no trace.
     detectors = [load_detector(model) for model in options.models]
     config = {"models": list(options.models), "top": options.top, "min_score": options.min_score,
