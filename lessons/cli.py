@@ -20,7 +20,9 @@ EPILOG = """environment:
                    (an offline copy of the datasets); never written
   NNLAB_OFFLINE=1  never download; fail with the fix instead
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
-  NNLAB_THREADS    CPU threads TensorFlow may use (default: all)"""
+  NNLAB_THREADS    CPU threads TensorFlow may use (default: all)
+  NNLAB_MODELS_DIR read-only folder of detector files (detection: ssd-v1-tflite)
+  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)"""
 
 
 TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras

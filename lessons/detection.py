@@ -211,7 +211,7 @@ def comparison_section(view, records) -> str:
     from reports.tables import markdown_table
 
     if not records:
-        return "## Comparison\n\n*No detector ran on this picture, so there is nothing to compare.*"
+        return "## Comparison on the same picture\n\n*No detector ran on this picture, so there is nothing to compare.*"
     threshold = records[0].config.get("object_threshold", 0.5)
     rows = []
     for record in records:
