@@ -40,13 +40,11 @@ distributed (Keras Tuner's own chief/worker mode; the workdir must be shared by 
 
 
 DETECT_EPILOG = """models (--model, repeat it to compare several; default ssd):
-  ssd              SSD MobileNet v2 320x320, TF Hub tensorflow/ssd_mobilenet_v2/2
-  faster-rcnn      Faster R-CNN ResNet50 v1 640x640, TF Hub tensorflow/faster_rcnn/resnet50_v1_640x640/1
-  ssd-v1-tflite    the uint8 TFLite SSD MobileNet v1 in $NNLAB_MODELS_DIR/coco_ssd_mobilenet_v1_quant/
-  PATH/            any SavedModel folder with the TF2 Detection Zoo signature (uint8 image in;
-                   detection_boxes, detection_classes, detection_scores, num_detections out)
-  PATH.tflite      an SSD .tflite with TFLite_Detection_PostProcess
-  https://...      any TF Hub handle of a TF2 Detection Zoo model
+{models}
+  PATH/          any SavedModel folder with the TF2 Detection Zoo signature (uint8 image in;
+                 detection_boxes, detection_classes, detection_scores, num_detections out)
+  PATH.tflite    an SSD .tflite with TFLite_Detection_PostProcess
+  https://...    any TF Hub handle of a TF2 Detection Zoo model
 TF Hub models are downloaded once into $TFHUB_CACHE_DIR (default <temp>/tfhub_modules); without
 internet only cached ones load. IMAGE is a picture file or skimage:astronaut|chelsea|coffee|rocket.
 Greyscale, palette, RGBA and 16-bit pictures are converted to 8-bit RGB."""
@@ -138,8 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
     add_workdir(run)
 
+    from lessons.detectors import models_help
+
     detect = commands.add_parser("detect", help="find objects in a picture with pretrained detectors",
-                                 epilog=DETECT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                                 epilog=DETECT_EPILOG.format(models=models_help()),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     detect.add_argument("image", help="a picture file (JPEG, PNG, ...) or skimage:astronaut")
     detect.add_argument("--model", action="append", default=None,
                         help="a model name, SavedModel folder, .tflite file or TF Hub URL (repeatable; default ssd)")

@@ -275,6 +275,14 @@ def model_names() -> str:
     return ", ".join([*HUB_MODELS, *TFLITE_MODELS])
 
 
+def models_help() -> str:
+    """The registered models, one per line, for `nnlab detect --help`."""
+    width = max(len(name) for name in [*HUB_MODELS, *TFLITE_MODELS]) + 2
+    lines = [f"  {name:<{width}}{model.title}, TF Hub {model.handle}" for name, model in HUB_MODELS.items()]
+    lines += [f"  {name:<{width}}{title}, ${MODELS_DIR_ENV}/{relative}" for name, (title, relative) in TFLITE_MODELS.items()]
+    return "\n".join(lines)
+
+
 def locate(spec: str) -> tuple[str, str, str]:
     """What `spec` names, without loading anything: (backend, description, handle or path).
 

@@ -38,7 +38,7 @@ def detection_table(found: Sequence[Detection], height: int, width: int) -> str:
 def draw_detections(pixels: np.ndarray, found: Sequence[Detection], path: Path, *, labelled: int = 10) -> Path:
     """Save the picture with a box per object; the first `labelled` also get "label score" tags.
 
-    Legible on any photo: every box is drawn in its colour between two dark outlines, and every tag is
+    Legible on any photo: every labelled box is drawn in its colour inside a dark outline, and every tag is
     dark or light text on a filled box of the label's colour, sized from the picture. Lower-ranked
     boxes are drawn first so the best ones stay on top.
     """
@@ -54,19 +54,21 @@ def draw_detections(pixels: np.ndarray, found: Sequence[Detection], path: Path, 
         item = found[rank]
         colour = PALETTE[item.class_id % len(PALETTE)]
         x0, y0, x1, y1 = item.pixels(height, width)
+        if rank >= labelled:  # the long tail (top 100): thin boxes, so the labelled ones stand out
+            draw.rectangle((x0, y0, x1, y1), outline=colour, width=1)
+            continue
         draw.rectangle((x0, y0, x1, y1), outline=(0, 0, 0), width=line + 2)
         if x1 - x0 > 2 and y1 - y0 > 2:
             draw.rectangle((x0 + 1, y0 + 1, x1 - 1, y1 - 1), outline=colour, width=line)
-        if rank < labelled:
-            text = f"{rank + 1}. {item.label} {item.score:.2f}"
-            left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-            tag_w, tag_h = right - left + 2 * line, bottom - top + 2 * line
-            tx = min(max(x0, 0), max(width - tag_w, 0))
-            ty = y0 - tag_h if y0 - tag_h >= 0 else min(y0, max(height - tag_h, 0))
-            draw.rectangle((tx, ty, tx + tag_w, ty + tag_h), fill=colour, outline=(0, 0, 0))
-            dark = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2] > 140
-            draw.text((tx + line - left, ty + line - top), text, font=font,
-                      fill=(0, 0, 0) if dark else (255, 255, 255))
+        text = f"{rank + 1}. {item.label} {item.score:.2f}"
+        left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+        tag_w, tag_h = right - left + 2 * line, bottom - top + 2 * line
+        tx = min(max(x0, 0), max(width - tag_w, 0))
+        ty = y0 - tag_h if y0 - tag_h >= 0 else min(y0, max(height - tag_h, 0))
+        draw.rectangle((tx, ty, tx + tag_w, ty + tag_h), fill=colour, outline=(0, 0, 0))
+        light_fill = 0.299 * colour[0] + 0.587 * colour[1] + 0.114 * colour[2] > 140
+        draw.text((tx + line - left, ty + line - top), text, font=font,
+                  fill=(0, 0, 0) if light_fill else (255, 255, 255))
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, format="PNG")
     return path
