@@ -1,4 +1,4 @@
-"""The `nnlab` command line: list the lessons, run one, rebuild its report.
+"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture.
 
 Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
 after recording what it finished.

@@ -5,7 +5,7 @@ Three kinds of model, chosen by what `--model` names (`load_detector`):
 - a short name of HUB_MODELS: a TF2 Detection Zoo model on TF Hub, loaded with `tensorflow_hub.load`
   into the TF Hub cache ($TFHUB_CACHE_DIR, else <temp>/tfhub_modules). The first load needs internet.
 - a folder: any local SavedModel with the zoo signature, loaded through the same `tensorflow_hub.load`.
-- a `.tflite` file: an SSD with TFLite_Detection_PostProcess, run by `tf.lite.Interpreter`
+- a `.tflite` file: a uint8 SSD with TFLite_Detection_PostProcess, run by `tf.lite.Interpreter`
   (TFLITE_MODELS names the one kept in $NNLAB_MODELS_DIR).
 
 The TF2 zoo signature (`serving_default`): one uint8 image [1, H, W, 3] of any size in, and out
@@ -159,7 +159,7 @@ def zoo_signature(loaded, description: str):
 
 
 class TFLiteSSD:
-    """An SSD .tflite with TFLite_Detection_PostProcess (boxes, classes, scores, count outputs).
+    """A uint8 SSD .tflite with TFLite_Detection_PostProcess (boxes, classes, scores, count outputs).
 
     Its built-in post-processing stops at a fixed number of objects (10 for the COCO starter model).
     For more, the interpreter keeps its intermediate tensors, and `decoded` redoes the post-processing
@@ -194,10 +194,11 @@ class TFLiteSSD:
         self._input = self._interpreter.get_input_details()[0]
         self._outputs = [d["index"] for d in self._interpreter.get_output_details()]
         shape = tuple(self._input["shape"])
-        if len(self._outputs) != 4 or len(shape) != 4 or shape[-1] != 3:
-            raise UserError(f"{path} is not an SSD detector with TFLite_Detection_PostProcess. Expected an image "
-                            f"input [1, H, W, 3] and 4 outputs (boxes, classes, scores, count). Received: "
-                            f"input {list(shape)}, {len(self._outputs)} outputs")
+        if len(self._outputs) != 4 or len(shape) != 4 or shape[-1] != 3 or self._input["dtype"] != np.uint8:
+            raise UserError(f"{path} is not a quantised SSD detector with TFLite_Detection_PostProcess. Expected "
+                            f"a uint8 image input [1, H, W, 3] and 4 outputs (boxes, classes, scores, count). "
+                            f"Received: input {np.dtype(self._input['dtype']).name} {list(shape)}, "
+                            f"{len(self._outputs)} outputs")
         self.input_size = (int(shape[1]), int(shape[2]))
         names = {d["name"]: d for d in self._interpreter.get_tensor_details()}
         self._intermediate = [names.get(n) for n in self.INTERMEDIATE]
@@ -218,11 +219,7 @@ class TFLiteSSD:
 
         height, width = self.input_size
         resized = np.asarray(Image.fromarray(pixels).resize((width, height), Image.BILINEAR))
-        if self._input["dtype"] == np.uint8:
-            batch = resized[np.newaxis]
-        else:  # float SSDs take pixels scaled to -1..1
-            batch = ((resized.astype(np.float32) - 127.5) / 127.5)[np.newaxis]
-        self._interpreter.set_tensor(self._input["index"], batch)
+        self._interpreter.set_tensor(self._input["index"], resized[np.newaxis])
         self._interpreter.invoke()
 
     def builtin(self) -> list[Detection]:

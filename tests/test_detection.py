@@ -202,7 +202,14 @@ def test_bad_input_is_one_line_and_exit_2(bad_inputs, tmp_path, case, expected):
     assert not (tmp_path / "runs" / "results.sqlite").exists()
 
 
-def test_unknown_picture_for_other_lessons_is_refused(tmp_path):
+def test_a_file_that_is_not_a_tflite_model_is_refused(tmp_path):
+    path = tmp_path / "detect.tflite"
+    path.write_bytes(b"not a flatbuffer" * 64)
+    with pytest.raises(UserError, match="is not a TFLite model the interpreter can load"):
+        load_detector(str(path))
+
+
+def test_image_option_for_other_lessons_is_refused(tmp_path):
     result = run_cli(["run", "fashion-mlp", "--image", "x.png"], cli_env(tmp_path), timeout=120)
     assert result.returncode == 2 and "--image is for the detection lesson" in result.stderr
 
