@@ -1,4 +1,4 @@
-"""The `nnlab` command line: list the lessons, run one, rebuild its report.
+"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture.
 
 Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
 after recording what it finished.
@@ -20,7 +20,9 @@ EPILOG = """environment:
                    (an offline copy of the datasets); never written
   NNLAB_OFFLINE=1  never download; fail with the fix instead
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
-  NNLAB_THREADS    CPU threads TensorFlow may use (default: all)"""
+  NNLAB_THREADS    CPU threads TensorFlow may use (default: all)
+  NNLAB_MODELS_DIR read-only folder of detector files (detection: ssd-v1-tflite)
+  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)"""
 
 
 TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras
@@ -35,6 +37,17 @@ distributed (Keras Tuner's own chief/worker mode; the workdir must be shared by 
   KERASTUNER_ORACLE_PORT for Keras Tuner. Give every process the same options (--tuner,
   --max-trials, --quick, --seed, --epochs). The chief writes the report when the search ends.
   TensorBoard logs with the HParams dashboard: tensorboard --logdir <workdir>/tensorboard"""
+
+
+DETECT_EPILOG = """models (--model, repeat it to compare several; default ssd):
+{models}
+  PATH/          any SavedModel folder with the TF2 Detection Zoo signature (uint8 image in;
+                 detection_boxes, detection_classes, detection_scores, num_detections out)
+  PATH.tflite    an SSD .tflite with TFLite_Detection_PostProcess
+  https://...    any TF Hub handle of a TF2 Detection Zoo model
+TF Hub models are downloaded once into $TFHUB_CACHE_DIR (default <temp>/tfhub_modules); without
+internet only cached ones load. IMAGE is a picture file or skimage:astronaut|chelsea|coffee|rocket.
+Greyscale, palette, RGBA and 16-bit pictures are converted to 8-bit RGB."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -89,6 +102,16 @@ def worker_id(text: str) -> str:
     return text
 
 
+def score_value(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a score from 0 to 1. Received: {text!r}")
+    return value
+
+
 def add_workdir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the results store and reports live (default: $NNLAB_HOME or ./nnlab-runs)")
@@ -109,7 +132,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed_value, default=0, help="fixes data subsets, weights and shuffling (default 0)")
     run.add_argument("--epochs", type=positive_int, default=None, help="override the lesson's epoch count")
     run.add_argument("--rerun", action="store_true", help="train variants again even if already finished")
+    run.add_argument("--image", default=None,
+                     help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
     add_workdir(run)
+
+    from lessons.detectors import models_help
+
+    detect = commands.add_parser("detect", help="find objects in a picture with pretrained detectors",
+                                 epilog=DETECT_EPILOG.format(models=models_help()),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    detect.add_argument("image", help="a picture file (JPEG, PNG, ...) or skimage:astronaut")
+    detect.add_argument("--model", action="append", default=None,
+                        help="a model name, SavedModel folder, .tflite file or TF Hub URL (repeatable; default ssd)")
+    detect.add_argument("--top", type=positive_int, default=10, help="how many objects to list (default 10)")
+    detect.add_argument("--min-score", type=score_value, default=0.0,
+                        help="leave out objects scored below this (default 0: all of the top N)")
+    detect.add_argument("--warm-runs", type=positive_int, default=5,
+                        help="timed calls after the first; their median is the warm time (default 5)")
+    detect.add_argument("--out", type=Path, default=None,
+                        help="folder for the annotated PNGs (default <workdir>/detect)")
+    add_workdir(detect)
 
     tune = commands.add_parser(
         "tune", help="a Keras Tuner search over a lesson's search space (resumable, distributed)",
@@ -188,9 +230,31 @@ def cmd_run(args) -> int:
     from lessons.runner import RunOptions, default_workdir, run_lesson
 
     module = load_module(args.lesson)
+    if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
+        raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
+                        f"Fix: drop --image")
     options = RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed, quick=args.quick,
-                         epochs=args.epochs, rerun=args.rerun, argv=list(args.argv))
+                         epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image)
     run_lesson(module, options)
+    return 0
+
+
+def cmd_detect(args) -> int:
+    from lessons.detect import COMMAND, DetectOptions, run_detect
+    from lessons.detectors import locate
+    from lessons.pictures import read_picture
+
+    models = tuple(args.model or ["ssd"])
+    read_picture(args.image)  # a bad picture or an unknown model is reported before TensorFlow is imported
+    for model in models:
+        locate(model)
+    import_keras_quietly()
+    from lessons.runner import default_workdir
+
+    workdir = args.workdir or default_workdir()
+    run_detect(DetectOptions(image=args.image, models=models, top=args.top,
+                             min_score=args.min_score, warm_runs=args.warm_runs,
+                             out_dir=args.out or Path(workdir) / COMMAND, workdir=workdir, argv=tuple(args.argv)))
     return 0
 
 
@@ -240,7 +304,7 @@ def cmd_report(args) -> int:
     return 0
 
 
-HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report}
+HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect}
 
 
 def main(argv: list[str] | None = None) -> int:

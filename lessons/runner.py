@@ -65,6 +65,7 @@ class RunOptions:
     epochs: int | None = None
     rerun: bool = False
     argv: list[str] = field(default_factory=list)
+    image: str | None = None      # a lesson that sets ACCEPTS_IMAGE works on this picture (`--image`)
 
 
 @dataclass
