@@ -34,6 +34,7 @@ from lessons.errors import UserError
 from lessons.pictures import Picture, read_picture
 from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
+QUICK_NOTE = "2 warm runs per detector instead of 10: detections are the same, timings rougher"
 SLUG = "detection"
 ACCEPTS_IMAGE = True  # `nnlab run detection --image PATH`
 REVIEW = "detection_data/review_yolo.md"

@@ -82,7 +82,7 @@ def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id
     out_dir.mkdir(parents=True, exist_ok=True)
     view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
                       out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])
-    parts = [header(view)]
+    parts = [header(view, getattr(module, "QUICK_NOTE", None))]
     parts += module.report_sections(view)
     if view.search:
         from reports.search import search_sections
@@ -96,14 +96,18 @@ def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id
     return path
 
 
-def header(view: ReportView) -> str:
+QUICK_NOTE = "small stratified subset, few epochs: figures are NOT the lesson's results"
+
+
+def header(view: ReportView, quick_note: str | None = None) -> str:
+    """Title, data, mode, seed, backend, versions. A lesson whose --quick means something else than
+    QUICK_NOTE (nothing is trained, say) sets its own QUICK_NOTE."""
     lesson = find(view.slug)
     run = view.run
     info = view.data_info
     versions = json.loads(run["versions"])
     sizes = info.get("sizes", {})
-    mode = "quick (small stratified subset, few epochs: figures are NOT the lesson's results)" \
-        if view.quick else "full"
+    mode = f"quick ({quick_note or QUICK_NOTE})" if view.quick else "full"
     lines = [
         f"# Lesson {lesson.number} · `{lesson.slug}`: {lesson.title}",
         "",
