@@ -204,6 +204,42 @@ register(DatasetSpec(
 ))
 
 
+_BOSTON_TEST_SPLIT, _BOSTON_SEED = 0.2, 113  # keras.datasets.boston_housing.load_data()'s defaults
+
+
+def _keras_style_split(x: np.ndarray, y: np.ndarray, test_split: float, seed: int) -> dict[str, np.ndarray]:
+    """Shuffle with RandomState(seed), the first (1 - test_split) for training: Keras's own split."""
+    order = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(order)
+    x, y = x[order], y[order]
+    cut = int(len(x) * (1 - test_split))
+    return {"x_train": x[:cut], "y_train": y[:cut], "x_test": x[cut:], "y_test": y[cut:]}
+
+
+def _parse_boston(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(paths["npz"], allow_pickle=False) as archive:
+            x, y = archive["x"], archive["y"]
+    except (OSError, KeyError, ValueError) as error:
+        raise DataError(f"{paths['npz']} is not the Boston housing .npz ({error}). Fix: replace the file")
+    return _keras_style_split(x, y, _BOSTON_TEST_SPLIT, _BOSTON_SEED)
+
+
+BOSTON_FEATURES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B",
+                   "LSTAT")
+
+register(DatasetSpec(
+    name="boston_housing",
+    title="Boston housing (Harrison & Rubinfeld 1978, StatLib): 506 tracts, 13 features, median value in k$",
+    # The file keras.datasets.boston_housing.load_data() fetches, with the sha256 Keras itself pins.
+    files={"npz": RemoteFile("boston_housing.npz", _FASHION_ORIGIN + "boston_housing.npz",
+                             "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")},
+    parse=_parse_boston,
+    class_names=BOSTON_FEATURES,  # for a regression set: the feature names
+    licence="StatLib / UCI, free with citation of Harrison & Rubinfeld (1978)",
+))
+
+
 # ---- image classification bundles ---------------------------------------------------------------
 
 @dataclass
@@ -258,6 +294,21 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return x_tr, y_tr, x_val, y_val
 
 
+def load_or_fallback(name: str, *, quick: bool, fallback: Callable[[], Loaded],
+                     fallback_title: str) -> tuple[Loaded, list[str], bool]:
+    """Load a registered dataset; only in quick mode, if it cannot be had, load `fallback()` instead
+    and say so loudly. Returns (loaded, notes for the report header, whether it fell back)."""
+    try:
+        return load(name), [], False
+    except DataError as error:
+        if not quick:
+            raise
+        print(f"WARNING: {error}\nWARNING: --quick falls back to {fallback_title}; "
+              f"the figures are NOT {name} figures.", file=sys.stderr)
+        return fallback(), [f"FALLBACK: {name} could not be loaded ({error}); this quick run used "
+                            f"{fallback_title} instead."], True
+
+
 def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000, quick_test: int | None = 500,
                   val_fraction: float = 0.1) -> ImageClasses:
     """Load an image-classification dataset, with the quick-mode subset and fallback rules.
@@ -265,19 +316,8 @@ def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000,
     In quick mode the training set is cut to a stratified `quick_train` images and the test set to
     `quick_test` (None keeps every test image, e.g. for a competition submission).
     """
-    try:
-        loaded = load(name)
-        notes: list[str] = []
-        fallback = False
-    except DataError as error:
-        if not quick:
-            raise
-        print(f"WARNING: {error}\nWARNING: --quick falls back to scikit-learn's bundled 8x8 digits; "
-              f"the figures are NOT {name} figures.", file=sys.stderr)
-        loaded = digits_dataset(seed)
-        notes = [f"FALLBACK: {name} could not be loaded ({error}); this quick run used scikit-learn's "
-                 f"bundled 8x8 digits instead."]
-        fallback = True
+    loaded, notes, fallback = load_or_fallback(name, quick=quick, fallback=lambda: digits_dataset(seed),
+                                               fallback_title="scikit-learn's bundled 8x8 digits")
     a = loaded.arrays
     x_train, y_train, x_test, y_test = a["x_train"], a["y_train"], a["x_test"], a["y_test"]
     if quick:
@@ -316,3 +356,90 @@ def with_files(spec: DatasetSpec | str, **files: RemoteFile) -> DatasetSpec:
     """A copy of a registered spec with some files replaced (tests use it for tiny local files)."""
     spec = DATASETS[spec] if isinstance(spec, str) else spec
     return replace(spec, files={**spec.files, **files})
+
+
+# ---- regression bundles --------------------------------------------------------------------------
+
+@dataclass
+class Standardizer:
+    """z = (x - mean) / std per feature, with mean and std fitted on one array (the training split)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> "Standardizer":
+        std = x.std(axis=0)
+        return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))  # a constant feature stays finite
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.std).astype(np.float32)
+
+
+@dataclass
+class Regression:
+    """Train/validation/test arrays for a regressor.
+
+    x_*: float32 (N, F), standardised with the mean and std of x_train (the training part only: the
+    validation and test rows never touch the statistics); y_*: float32 (N,) in the target's own unit.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: Standardizer
+    feature_names: tuple[str, ...]
+    dataset: str
+    sha256: str
+    fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def info(self) -> dict:
+        return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes,
+                "feature_names": list(self.feature_names), "input_shape": list(self.input_shape),
+                "sizes": {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}}
+
+
+def regression_splits(loaded: Loaded, *, val_fraction: float, seed: int, notes: list[str] | None = None,
+                      fallback: bool = False) -> Regression:
+    """Hold `val_fraction` of the training rows out for validation (seeded), then standardise every
+    split with statistics fitted on the remaining training rows alone."""
+    a = loaded.arrays
+    order = np.random.default_rng(seed).permutation(len(a["y_train"]))
+    n_val = int(round(val_fraction * len(order)))
+    val, train = order[:n_val], order[n_val:]
+    x_train, y_train = a["x_train"][train], a["y_train"][train]
+    scaler = Standardizer.fit(x_train)
+
+    def target(y: np.ndarray) -> np.ndarray:
+        return y.astype(np.float32)
+
+    return Regression(scaler(x_train), target(y_train), scaler(a["x_train"][val]), target(a["y_train"][val]),
+                      scaler(a["x_test"]), target(a["y_test"]), scaler, loaded.class_names, loaded.name,
+                      loaded.sha256, fallback, list(notes or []))
+
+
+def tabular_regression(name: str, *, quick: bool, seed: int, val_fraction: float) -> Regression:
+    """A registered regression table; in quick mode only, scikit-learn's bundled diabetes set if it
+    cannot be had."""
+    loaded, notes, fallback = load_or_fallback(name, quick=quick, fallback=diabetes_dataset,
+                                               fallback_title="scikit-learn's bundled diabetes regression set")
+    return regression_splits(loaded, val_fraction=val_fraction, seed=seed, notes=notes, fallback=fallback)
+
+
+def diabetes_dataset() -> Loaded:
+    """scikit-learn's bundled diabetes set (442 patients, 10 features), split like Keras splits Boston."""
+    from sklearn.datasets import load_diabetes
+
+    bunch = load_diabetes()
+    x, y = bunch.data.astype(np.float64), bunch.target.astype(np.float64)
+    digest = hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+    return Loaded("sklearn_diabetes", _keras_style_split(x, y, _BOSTON_TEST_SPLIT, _BOSTON_SEED), digest,
+                  tuple(bunch.feature_names))

@@ -94,3 +94,19 @@ def search_progress(scores: Sequence[float], path: Path, *, title: str, ylabel: 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def predicted_vs_true(y_true: Sequence[float], y_pred: Sequence[float], path: Path, *, title: str,
+                      unit: str) -> Path:
+    """Each row's prediction against its target; points on the diagonal are exact."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="C3", ls="--", label="prediction = target")
+    ax.scatter(y_true, y_pred, s=14, alpha=0.7, color="C0", label="test row")
+    ax.set_xlabel(f"target ({unit})")
+    ax.set_ylabel(f"prediction ({unit})")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
