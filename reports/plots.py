@@ -110,3 +110,46 @@ def predicted_vs_true(y_true: Sequence[float], y_pred: Sequence[float], path: Pa
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def fitted_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+                  points: tuple[Sequence[float], Sequence[float]], truth: tuple[Sequence[float], Sequence[float]],
+                  path: Path, *, title: str, xlabel: str, ylabel: str, columns: int = 4) -> Path:
+    """Small multiples: per variant its fitted curve over the training points and the true function."""
+    n = max(len(curves), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, min(columns, n), figsize=(3.2 * min(columns, n), 2.8 * rows),
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, (name, (x, y)) in zip(axes.flat, curves.items()):
+        ax.plot(*truth, color="C2", lw=1.5, label="true function")
+        ax.scatter(*points, s=10, color="black", zorder=3, label="training points")
+        ax.plot(x, y, color="C3", lw=1.5, label="net")
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def uncertainty_band(x: Sequence[float], mean: Sequence[float], std: Sequence[float],
+                     points: tuple[Sequence[float], Sequence[float]], truth: tuple[Sequence[float], Sequence[float]],
+                     path: Path, *, title: str, xlabel: str, ylabel: str) -> Path:
+    """A predictive mean with a ±2 standard-deviation band, over the training points and the truth."""
+    x, mean, std = (np.asarray(v, dtype=float) for v in (x, mean, std))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.fill_between(x, mean - 2 * std, mean + 2 * std, color="C0", alpha=0.25, label="mean ± 2 std")
+    ax.plot(x, mean, color="C0", lw=1.5, label="predictive mean")
+    ax.plot(*truth, color="C2", lw=1.2, ls="--", label="true function")
+    ax.scatter(*points, s=12, color="black", zorder=3, label="training points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
