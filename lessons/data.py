@@ -240,6 +240,38 @@ register(DatasetSpec(
 ))
 
 
+_NOTMNIST_ORIGIN = "https://raw.githubusercontent.com/davidflanagan/notMNIST-to-MNIST/master/"
+NOTMNIST_TRAIN_PER_LETTER = 850  # the first 850 of each letter (file order) train, the last 150 validate
+
+
+def _parse_notmnist(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """The 10,000-image notMNIST_small sample, split per letter in file order (no RNG): the first 850
+    images of each letter are the training set, the other 150 the course's validation set (returned
+    as x_test/y_test: it is the held-out set the lesson reports)."""
+    x, y = read_idx(paths["x"]), read_idx(paths["y"])
+    if len(x) != len(y):
+        raise DataError(f"notMNIST images and labels differ in count: {len(x)} vs {len(y)}. Fix: replace the files")
+    rank = np.zeros(len(y), dtype=np.int64)  # position of each image among the images of its letter
+    for letter in np.unique(y):
+        where = np.flatnonzero(y == letter)
+        rank[where] = np.arange(len(where))
+    train = rank < NOTMNIST_TRAIN_PER_LETTER
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[~train], "y_test": y[~train]}
+
+
+register(DatasetSpec(
+    name="notmnist",
+    title="notMNIST letters A-J (Bulatov 2011), a 1,000-per-letter sample of notMNIST_small, 28x28 grey",
+    files={"x": RemoteFile("t10k-images-idx3-ubyte.gz", _NOTMNIST_ORIGIN + "t10k-images-idx3-ubyte.gz",
+                           "70ae9e06201f2827e5b0a3781a3169d735dd2efc69996b9eeaee7f10ed4044d7", "datasets/notmnist"),
+           "y": RemoteFile("t10k-labels-idx1-ubyte.gz", _NOTMNIST_ORIGIN + "t10k-labels-idx1-ubyte.gz",
+                           "1fa03836e01c862542f8eb83463bb951bebec6fcb3efa28dad748c6b38a9021b", "datasets/notmnist")},
+    parse=_parse_notmnist,
+    class_names=tuple("ABCDEFGHIJ"),
+    licence="notMNIST: Yaroslav Bulatov (2011), no explicit licence; IDX conversion MIT, (c) 2016 David Flanagan",
+))
+
+
 # ---- image classification bundles ---------------------------------------------------------------
 
 @dataclass
@@ -274,6 +306,37 @@ class ImageClasses:
         return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes,
                 "class_names": list(self.class_names), "input_shape": list(self.input_shape),
                 "sizes": {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}}
+
+
+def image_census(data: ImageClasses) -> list[str]:
+    """What is odd about a set of images: blank ones (every pixel equal) by class, exact duplicates,
+    and held-out images identical to a training image (they make held-out accuracy look better)."""
+    splits = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
+              "test": (data.x_test, data.y_test)}
+    notes = []
+    for split, (x, y) in splits.items():
+        flat = x.reshape(len(x), -1)
+        blank = flat.max(axis=1) == flat.min(axis=1)
+        if blank.any():
+            by_class = np.bincount(y[blank], minlength=data.n_classes)
+            notes.append(f"{split}: {int(blank.sum())} blank images (every pixel equal), labelled "
+                         + ", ".join(f"{data.class_names[c]} {n}" for c, n in enumerate(by_class) if n))
+    seen: dict[bytes, str] = {}
+    repeats = {split: 0 for split in splits}
+    leaked = 0
+    for split, (x, _) in splits.items():
+        for image in x:
+            key = image.tobytes()
+            if key in seen:
+                repeats[split] += 1
+                leaked += split != "train" and seen[key] == "train"
+            else:
+                seen[key] = split
+    total = sum(repeats.values())
+    notes.append(f"{total} images are exact duplicates of an earlier one ({len(seen):,} unique; "
+                 + ", ".join(f"{split} {n}" for split, n in repeats.items())
+                 + f"); {leaked} held-out (val/test) images are identical to a training image")
+    return notes
 
 
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:

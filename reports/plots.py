@@ -153,3 +153,17 @@ def uncertainty_band(x: Sequence[float], mean: Sequence[float], std: Sequence[fl
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def image_grid(images: Sequence, captions: Sequence[str], path: Path, *, title: str, columns: int = 8) -> Path:
+    """Grey images in a grid, each with a caption underneath (e.g. 'true C, predicted G')."""
+    n = max(len(images), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.75 * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(np.asarray(image), cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(caption, fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)
