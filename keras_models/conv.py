@@ -39,3 +39,27 @@ def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Seque
         x = layers.Dropout(dropout)(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+def conv_param_count(input_shape: Sequence[int], n_classes: int, *, filters: Sequence[int],
+                     kernel_sizes: Sequence[int] = (5, 3), dense_units: int = 128, batch_norm: bool = False) -> int:
+    """The parameter count of `build_conv_net` with these arguments, by arithmetic (no model is built).
+
+    Conv2D: (k·k·c_in + 1)·f; BatchNormalization: 4·f (γ, β and the two moving statistics, which
+    Keras counts though they are not trained); MaxPool2D(2) halves H and W (floor) while both are ≥ 2;
+    Dense: (n_in + 1)·n_out.
+    """
+    shape = tuple(input_shape)
+    h, w, c = shape[0], shape[1], shape[2] if len(shape) == 3 else 1
+    total = 0
+    for i, f in enumerate(filters):
+        k = kernel_sizes[min(i, len(kernel_sizes) - 1)]
+        total += (k * k * c + 1) * f + (4 * f if batch_norm else 0)
+        c = f
+        if min(h, w) >= 2:
+            h, w = h // 2, w // 2
+    flat = h * w * c
+    if dense_units:
+        total += (flat + 1) * dense_units
+        flat = dense_units
+    return total + (flat + 1) * n_classes

@@ -4,7 +4,8 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_models.training import evaluate_splits, fit_classifier
+from keras_models.conv import build_conv_net
+from keras_models.training import evaluate_splits, fit_classifier, make_optimizer
 from lessons.data import ImageClasses
 from lessons.runner import Outcome
 
@@ -33,3 +34,17 @@ def majority_outcome(data: ImageClasses) -> Outcome:
                for split, y in (("train", data.y_train), ("val", data.y_val), ("test", data.y_test))}
     return Outcome(metrics, info={"parameters": 0, "majority_class": data.class_names[majority]},
                    artifacts={"test_pred": np.full_like(data.y_test, majority), "test_true": data.y_test})
+
+
+def conv_hypermodel(hp, data: ImageClasses) -> keras.Model:
+    """Keras Tuner search space of the conv-pool CNNs: blocks, filters, dense width, dropout, batch norm,
+    optimizer and learning rate; a compiled model."""
+    blocks = hp.Int("blocks", 1, 3)
+    base = hp.Choice("filters", [16, 32, 64])
+    model = build_conv_net(data.input_shape, data.n_classes, filters=[base * 2 ** i for i in range(blocks)],
+                           kernel_sizes=(5, 3), dense_units=hp.Choice("dense", [64, 128, 256]),
+                           dropout=hp.Float("dropout", 0.0, 0.5, step=0.1), batch_norm=hp.Boolean("batch_norm"))
+    optimizer = make_optimizer(hp.Choice("optimizer", ["adam", "rmsprop"]),
+                               hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

@@ -28,7 +28,7 @@ import numpy as np
 
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
-from lessons.classifiers import keras_outcome, majority_outcome
+from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_census, image_classes
 from lessons.runner import Outcome, RunOptions, Variant
 
@@ -103,21 +103,8 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
     return outcome
 
 
-# ---- the search space for `nnlab tune notmnist` (Keras Tuner) --------------------------------------
-
-def hypermodel(hp, data: ImageClasses):
-    """Conv blocks, filters, dense width, dropout, batch norm, optimizer and learning rate of the CNN."""
-    from keras_models.training import make_optimizer
-
-    blocks = hp.Int("blocks", 1, 3)
-    base = hp.Choice("filters", [16, 32, 64])
-    model = build_conv_net(data.input_shape, data.n_classes, filters=[base * 2 ** i for i in range(blocks)],
-                           kernel_sizes=(5, 3), dense_units=hp.Choice("dense", [64, 128, 256]),
-                           dropout=hp.Float("dropout", 0.0, 0.5, step=0.1), batch_norm=hp.Boolean("batch_norm"))
-    optimizer = make_optimizer(hp.Choice("optimizer", ["adam", "rmsprop"]),
-                               hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return model
+# the search space for `nnlab tune notmnist` (Keras Tuner): the CNN's blocks, filters, head and optimizer
+hypermodel = conv_hypermodel
 
 
 # ---- report --------------------------------------------------------------------------------------
