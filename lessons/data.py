@@ -20,8 +20,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
 import struct
 import sys
+import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping
@@ -269,6 +271,47 @@ register(DatasetSpec(
     parse=_parse_notmnist,
     class_names=tuple("ABCDEFGHIJ"),
     licence="notMNIST: Yaroslav Bulatov (2011), no explicit licence; IDX conversion MIT, (c) 2016 David Flanagan",
+))
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def _read_cifar_batch(archive: tarfile.TarFile, member: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch of the CIFAR python format: data (N, 3072) uint8, R then G then B planes of
+    32x32 each; labels, N ints. Returned as images (N, 32, 32, 3) and labels (N,)."""
+    try:
+        handle = archive.extractfile(member)
+        batch = pickle.load(handle, encoding="bytes")  # the archive's sha256 was checked before this
+    except (KeyError, AttributeError, pickle.UnpicklingError, EOFError) as error:
+        raise DataError(f"CIFAR-10 archive: {member} is missing or unreadable ({error}). Fix: replace the archive")
+    data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"], dtype=np.int64)
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def _parse_cifar10(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """The python-format archive, read in place: data_batch_1..5 are training, test_batch is test."""
+    try:
+        archive = tarfile.open(paths["archive"], "r:gz")
+    except (OSError, tarfile.TarError) as error:
+        raise DataError(f"{paths['archive']} is not the CIFAR-10 tar.gz ({error}). Fix: replace the file")
+    with archive:
+        train = [_read_cifar_batch(archive, f"cifar-10-batches-py/data_batch_{i}") for i in range(1, 6)]
+        x_test, y_test = _read_cifar_batch(archive, "cifar-10-batches-py/test_batch")
+    return {"x_train": np.concatenate([x for x, _ in train]), "y_train": np.concatenate([y for _, y in train]),
+            "x_test": x_test, "y_test": y_test}
+
+
+register(DatasetSpec(
+    name="cifar10",
+    title="CIFAR-10 (Krizhevsky 2009): 60,000 32x32 colour images of 10 classes",
+    # fname as keras.datasets.cifar10.load_data() caches the archive, so a Keras cache it filled is used
+    files={"archive": RemoteFile("cifar-10-batches-py-target_archive",
+                                 "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                                 "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")},
+    parse=_parse_cifar10,
+    class_names=CIFAR10_CLASSES,
+    licence="Krizhevsky, Learning Multiple Layers of Features from Tiny Images (2009); free for research use",
 ))
 
 

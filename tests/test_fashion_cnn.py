@@ -8,17 +8,18 @@ from reports.store import Store
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 
-@pytest.mark.parametrize("shape, filters, kernels, dense, batch_norm", [
-    ((28, 28), [16, 32], [5, 3], 128, False),
-    ((28, 28), [32, 64, 128, 256], [5, 3], 128, False),   # 4 blocks: 28 → 14 → 7 → 3 → 1
-    ((8, 8), [32, 64, 128, 256], [5, 3], 64, False),      # pooling stops at 1x1 on 8x8 digits
-    ((32, 32, 3), [32, 64], [5, 3], 0, True),              # colour input, batch norm, no dense layer
+@pytest.mark.parametrize("shape, filters, kernels, dense, batch_norm, convs", [
+    ((28, 28), [16, 32], [5, 3], 128, False, 1),
+    ((28, 28), [32, 64, 128, 256], [5, 3], 128, False, 1),   # 4 blocks: 28 → 14 → 7 → 3 → 1
+    ((8, 8), [32, 64, 128, 256], [5, 3], 64, False, 1),      # pooling stops at 1x1 on 8x8 digits
+    ((32, 32, 3), [32, 64], [5, 3], 0, True, 1),              # colour input, batch norm, no dense layer
+    ((32, 32, 3), [16, 32, 64], [3], 64, True, 2),            # VGG-style: two convs per block (cifar10)
 ])
-def test_conv_param_count_equals_keras_count_params(shape, filters, kernels, dense, batch_norm):
+def test_conv_param_count_equals_keras_count_params(shape, filters, kernels, dense, batch_norm, convs):
     model = build_conv_net(shape, 10, filters=filters, kernel_sizes=kernels, dense_units=dense,
-                           batch_norm=batch_norm)
+                           batch_norm=batch_norm, convs_per_block=convs)
     assert conv_param_count(shape, 10, filters=filters, kernel_sizes=kernels, dense_units=dense,
-                            batch_norm=batch_norm) == model.count_params()
+                            batch_norm=batch_norm, convs_per_block=convs) == model.count_params()
 
 
 def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store(fashion_quick, tmp_path):
