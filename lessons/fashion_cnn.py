@@ -200,8 +200,8 @@ def depth_rows(view):
 def dense_source(record) -> str:
     source = record.params.get("source")
     if source == "store":
-        return (f"read from the store (fashion-mlp record #{record.params['record_id']}; its s/epoch and wall "
-                f"time are that run's)")
+        return (f"read from the store (fashion-mlp record #{record.params['record_id']}; its s/epoch is that "
+                f"run's, its wall time here only the read)")
     if source:
         return ("no fashion-mlp run of this seed and mode in the store, so fashion-mlp's widest net with dropout "
                 "was trained here")

@@ -75,3 +75,16 @@ def test_quick_run_compares_mlp_and_cnn_with_confusion_and_misclassified_grid(tm
     assert {"curves_models.png", "misclassified.png"} <= set(pngs)
     assert any(name.startswith("confusion_") for name in pngs)
     assert "Target (CNN validation accuracy ≥ 93.00%)" in report
+
+
+def test_the_cnn_search_space_builds_a_compiled_model():
+    import keras_tuner as kt
+
+    from lessons.notmnist import hypermodel
+
+    bundle = data.ImageClasses(*(np.zeros((2, 28, 28), np.float32), np.zeros(2, np.int64)) * 3,
+                               tuple("ABCDEFGHIJ"), "t", "0")
+    hp = kt.HyperParameters()
+    model = hypermodel(hp, bundle)
+    assert model.output_shape == (None, 10) and model.optimizer is not None
+    assert {"blocks", "filters", "dense", "dropout", "batch_norm", "optimizer", "learning_rate"} <= set(hp.values)
