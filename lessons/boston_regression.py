@@ -194,6 +194,9 @@ def conclusions(view) -> list[str]:
     lines.append(f"Best of the lesson: `{best.variant}`, test MAE {score.show(score.get(best))} k$, RMSE "
                  f"{best.metric('test', 'rmse'):.3g} k$, R² {best.metric('test', 'r2'):.3f} "
                  f"(train MAE {best.metric('train', 'mae'):.3g} k$).")
+    by_val = min(variants, key=lambda r: r.metric("val", "mae"))
+    lines.append(f"Picking the best of {len(variants)} by test MAE flatters it; chosen by validation MAE, as a "
+                 f"model should be, the pick is `{by_val.variant}` with test MAE {score.show(score.get(by_val))} k$.")
     lines.append(target_check(score.get(best), TARGET_TEST_MAE, score, full_run=not view.quick))
     return lines
 
