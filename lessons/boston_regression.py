@@ -153,11 +153,11 @@ def report_sections(view) -> list[str]:
              "of the same loss fn only); MAE and RMSE are in k$, R² = 1 − SS_res/SS_tot. Baselines first.",
              table]
     if variants:
-        mean = next((r for r in baselines if r.variant == "train-mean"), None)
+        linear = next((r for r in baselines if r.variant == "linear-regression"), None)
         path = plots.bars([r.variant for r in variants], [r.metric("test", "mae") for r in variants],
                           view.figure("test_mae.png"), title="Test MAE per variant (lower is better)",
-                          ylabel="test MAE (k$)", reference=mean.metric("test", "mae") if mean else None,
-                          reference_label="baseline: predict the training mean")
+                          ylabel="test MAE (k$)", reference=linear.metric("test", "mae") if linear else None,
+                          reference_label="baseline: linear regression (least squares)")
         parts.append(view.image(path, "test MAE per variant"))
         curves = {r.variant: r.history for r in variants if r.history}
         path = plots.learning_curves(curves, view.figure("curves_mae.png"), metric="mae",
