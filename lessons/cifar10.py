@@ -157,7 +157,8 @@ def conclusions(view) -> list[str]:
                      f"test accuracy, {100 * abs(delta):.2f} points {'up' if delta >= 0 else 'down'} on the step "
                      f"before.")
     if len(steps) > 1:
-        by_gain = sorted(zip(steps, steps[1:]), key=lambda pair: TEST_ACCURACY.get(pair[1]) - TEST_ACCURACY.get(pair[0]))
+        by_gain = sorted(zip(steps, steps[1:]),
+                         key=lambda pair: TEST_ACCURACY.get(pair[1]) - TEST_ACCURACY.get(pair[0]))
         lines.append(f"The step that helped most: `{by_gain[-1][1].variant}`; the one that helped least (or hurt): "
                      f"`{by_gain[0][1].variant}`.")
     if steps:

@@ -172,7 +172,8 @@ def conclusions(view) -> list[str]:
         delta = cnn.metric("test", "accuracy") - mlp.metric("test", "accuracy")
         lines.append(f"The best CNN, `{cnn.variant}`, is {100 * abs(delta):.2f} points "
                      f"{'above' if delta >= 0 else 'below'} the MLP on the held-out letters with "
-                     f"{cnn.info.get('parameters', 0):,} parameters against the MLP's {mlp.info.get('parameters', 0):,}.")
+                     f"{cnn.info.get('parameters', 0):,} parameters against the MLP's "
+                     f"{mlp.info.get('parameters', 0):,}.")
         lines.append(target_check(cnn.metric("test", "accuracy"), TARGET_CNN_ACCURACY,
                                   replace(TEST_ACCURACY, label="CNN validation accuracy"), full_run=not view.quick))
     return lines
