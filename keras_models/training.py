@@ -88,12 +88,13 @@ def fit_model(model: keras.Model, x_train, y_train, x_val, y_val, *, loss, metri
 
 def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimizer: str | keras.optimizers.Optimizer,
                    epochs: int, batch_size: int, label: str, patience: int | None = None,
-                   lr_patience: int | None = None, learning_rate: float | None = None) -> FitResult:
+                   lr_patience: int | None = None, learning_rate: float | None = None,
+                   jit_compile: bool | str = "auto") -> FitResult:
     """`fit_model` with sparse categorical cross-entropy, accuracy, early stopping on val_accuracy."""
     return fit_model(model, x_train, y_train, x_val, y_val, loss="sparse_categorical_crossentropy",
                      metrics=["accuracy"], monitor="val_accuracy", optimizer=optimizer, epochs=epochs,
                      batch_size=batch_size, label=label, patience=patience, lr_patience=lr_patience,
-                     learning_rate=learning_rate)
+                     learning_rate=learning_rate, jit_compile=jit_compile)
 
 
 def predict_classes(model: keras.Model, x, batch_size: int = 1024) -> np.ndarray:

@@ -63,12 +63,13 @@ class Config:
     quick_train: int = 1000
     quick_test: int = 300
     val_fraction: float = 0.1
+    xla: bool = True                    # XLA-compile each model (off in --quick: compiling outlasts 2 epochs)
 
 
 def make_config(options: RunOptions) -> Config:
     config = Config()
     if options.quick:
-        config = replace(config, epochs=2, patience=1, lr_patience=1)
+        config = replace(config, epochs=2, xla=False, patience=1, lr_patience=1)
     if options.epochs:
         config = replace(config, epochs=options.epochs)
     return config
@@ -119,7 +120,8 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
     scheduled = bool(p.get("schedule"))
     return keras_outcome(model, data, optimizer="adam", epochs=config.epochs, batch_size=config.batch_size,
                          patience=config.patience if scheduled else None,
-                         lr_patience=config.lr_patience if scheduled else None, label=variant.name)
+                         lr_patience=config.lr_patience if scheduled else None, label=variant.name,
+                         xla=config.xla)
 
 
 # ---- report --------------------------------------------------------------------------------------

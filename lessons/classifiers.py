@@ -12,11 +12,15 @@ from lessons.runner import Outcome
 
 def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epochs: int, batch_size: int,
                   label: str, patience: int | None = None, lr_patience: int | None = None,
-                  learning_rate: float | None = None) -> Outcome:
-    """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions."""
+                  learning_rate: float | None = None, xla: bool = True) -> Outcome:
+    """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions.
+
+    `xla=False` skips XLA compilation, whose seconds per model a 2-epoch quick run never earns back.
+    """
     fit = fit_classifier(model, data.x_train, data.y_train, data.x_val, data.y_val, optimizer=optimizer,
                          epochs=epochs, batch_size=batch_size, label=label, patience=patience,
-                         lr_patience=lr_patience, learning_rate=learning_rate)
+                         lr_patience=lr_patience, learning_rate=learning_rate,
+                         jit_compile="auto" if xla else False)
     metrics, predictions = evaluate_splits(model, {"train": (data.x_train, data.y_train),
                                                    "val": (data.x_val, data.y_val),
                                                    "test": (data.x_test, data.y_test)})

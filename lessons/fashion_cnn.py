@@ -57,6 +57,7 @@ class Config:
     quick_train: int = 1000
     quick_test: int = 300
     val_fraction: float = 0.1
+    xla: bool = True                    # XLA-compile each model (off in --quick: compiling outlasts 2 epochs)
 
 
 def best_dense_record(options: RunOptions) -> dict | None:
@@ -86,7 +87,7 @@ def best_dense_record(options: RunOptions) -> dict | None:
 def make_config(options: RunOptions) -> Config:
     config = Config()
     if options.quick:
-        config = replace(config, epochs=2, patience=None, lr_patience=None)
+        config = replace(config, epochs=2, xla=False, patience=None, lr_patience=None)
     if options.epochs:
         config = replace(config, epochs=options.epochs)
     return config
@@ -153,7 +154,7 @@ def train(variant: Variant, data: FashionData, config: Config, seed: int) -> Out
                                dense_units=config.dense_units, dropout=config.dropout)
     return keras_outcome(model, data, optimizer=p.get("optimizer", "adam"), epochs=config.epochs,
                          batch_size=config.batch_size, patience=config.patience, lr_patience=config.lr_patience,
-                         label=variant.name)
+                         label=variant.name, xla=config.xla)
 
 
 # the search space for `nnlab tune fashion-cnn` (Keras Tuner): the CNN's blocks, filters, head and optimizer

@@ -52,12 +52,13 @@ class Config:
     quick_train: int = 1500
     quick_test: int = 500
     val_fraction: float = 0.1
+    xla: bool = True                    # XLA-compile each model (off in --quick: compiling outlasts 2 epochs)
 
 
 def make_config(options: RunOptions) -> Config:
     config = Config()
     if options.quick:
-        config = replace(config, epochs=2, patience=None, lr_patience=None)
+        config = replace(config, epochs=2, xla=False, patience=None, lr_patience=None)
     if options.epochs:
         config = replace(config, epochs=options.epochs)
     return config
@@ -95,7 +96,8 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
         model = build_conv_net(data.input_shape, data.n_classes, filters=p["filters"], kernel_sizes=p["kernels"],
                                dense_units=p["dense"], dropout=p["dropout"], batch_norm=p["batch_norm"])
     outcome = keras_outcome(model, data, optimizer="adam", epochs=config.epochs, batch_size=config.batch_size,
-                            patience=config.patience, lr_patience=config.lr_patience, label=variant.name)
+                            patience=config.patience, lr_patience=config.lr_patience, label=variant.name,
+                            xla=config.xla)
     wrong = np.flatnonzero(outcome.artifacts["test_pred"] != data.y_test)[:config.misclassified_shown]
     outcome.artifacts["misclassified"] = {
         "images": np.round(data.x_test[wrong] * 255).astype(np.uint8),
