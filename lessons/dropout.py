@@ -181,7 +181,7 @@ def report_sections(view) -> list[str]:
     if best is not None:
         path = plots.uncertainty_band(view.artifact(best, "x"), view.artifact(best, "mc_mean"),
                                       view.artifact(best, "mc_std"), points, truth, view.figure("mc_dropout.png"),
-                                      title=f"Monte-Carlo dropout ({best.variant}): uncertainty grows off the data",
+                                      title=f"Monte-Carlo dropout ({best.variant}): where the passes disagree",
                                       xlabel="x", ylabel="y")
         parts.append(f"## Monte-Carlo dropout uncertainty of `{best.variant}`\n\n"
                      f"{best.config.get('mc_samples')} passes with dropout on; the band is ±2 standard deviations "
