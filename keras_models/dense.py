@@ -9,19 +9,24 @@ from keras import layers
 
 
 def build_dense_net(input_shape: Sequence[int], n_classes: int, hidden: Sequence[int], *,
-                    activation: str = "relu", dropout: float = 0.0, name: str = "dense_net") -> keras.Model:
-    """Flatten -> [Dense(h, activation) -> Dropout]* -> Dense(n_classes, softmax).
+                    activation: str = "relu", dropout: float = 0.0, l2: float = 0.0,
+                    output_activation: str | None = "softmax", name: str = "dense_net") -> keras.Model:
+    """Flatten -> [Dense(h, activation) -> Dropout]* -> Dense(n_classes, output_activation).
 
     A net with `len(hidden) + 1` Dense layers; the course counts these as its "layers", so a
-    "2-layer net" has one hidden layer. Input: (batch, *input_shape) floats; output: class probabilities.
+    "2-layer net" has one hidden layer. Input: (batch, *input_shape) floats; output: class
+    probabilities, or with `output_activation=None` and n_classes=1 a regressor's (batch, 1) values.
+    `l2` adds l2 * sum(w**2) over every kernel to the loss (weight decay, the classic alternative to dropout).
     """
+    regularizer = keras.regularizers.L2(l2) if l2 else None
     inputs = keras.Input(shape=tuple(input_shape))
     x = layers.Flatten()(inputs)
     for i, units in enumerate(hidden):
-        x = layers.Dense(units, activation=activation, name=f"hidden_{i + 1}")(x)
+        x = layers.Dense(units, activation=activation, kernel_regularizer=regularizer, name=f"hidden_{i + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    outputs = layers.Dense(n_classes, activation=output_activation, kernel_regularizer=regularizer,
+                           name="classes" if output_activation == "softmax" else "output")(x)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -30,11 +30,11 @@ def make_optimizer(name: str, learning_rate: float | None = None, **kwargs) -> k
 
 
 class EpochLog(keras.callbacks.Callback):
-    """Prints one line per epoch: the variant, epoch i/n, the logged metrics, seconds."""
+    """Prints a line per epoch (or every `every` epochs): the variant, epoch i/n, the logged metrics, seconds."""
 
-    def __init__(self, label: str, epochs: int, stream=None):
+    def __init__(self, label: str, epochs: int, stream=None, every: int = 1):
         super().__init__()
-        self.label, self.epochs, self.stream = label, epochs, stream or sys.stdout
+        self.label, self.epochs, self.stream, self.every = label, epochs, stream or sys.stdout, every
         self.seconds: list[float] = []
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -42,6 +42,8 @@ class EpochLog(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._start)
+        if (epoch + 1) % self.every and epoch + 1 != self.epochs:
+            return
         shown = "  ".join(f"{k} {v:.4f}" for k, v in sorted((logs or {}).items()) if k != "learning_rate")
         print(f"    {self.label}  epoch {epoch + 1}/{self.epochs}  {shown}  {self.seconds[-1]:.1f}s",
               file=self.stream, flush=True)
@@ -54,22 +56,26 @@ class FitResult:
     epochs_run: int
 
 
-def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimizer: str | keras.optimizers.Optimizer,
-                   epochs: int, batch_size: int, label: str, patience: int | None = None,
-                   lr_patience: int | None = None, learning_rate: float | None = None) -> FitResult:
-    """Compile with sparse categorical cross-entropy + accuracy and fit with per-epoch progress.
+def fit_model(model: keras.Model, x_train, y_train, x_val, y_val, *, loss, metrics: list, monitor: str,
+              optimizer: str | keras.optimizers.Optimizer, epochs: int, batch_size: int, label: str,
+              patience: int | None = None, lr_patience: int | None = None, learning_rate: float | None = None,
+              log_every: int = 1, jit_compile: bool | str = "auto") -> FitResult:
+    """Compile with `loss` and `metrics` and fit with per-epoch progress (a line every `log_every` epochs).
 
-    With `patience`, early stopping watches val_accuracy and restores the best epoch's weights.
-    With `lr_patience`, the learning rate halves whenever val_loss has not improved for that many
-    epochs (down to 1e-5): late epochs then take smaller steps instead of bouncing around a minimum.
+    `jit_compile=False` skips XLA: compiling costs seconds per model, more than it saves on tiny nets.
+
+    With `patience`, early stopping watches `monitor` (a val_ metric; Keras infers its direction) and
+    restores the best epoch's weights. With `lr_patience`, the learning rate halves whenever val_loss
+    has not improved for that many epochs (down to 1e-5): late epochs then take smaller steps instead
+    of bouncing around a minimum.
     """
     if isinstance(optimizer, str):
         optimizer = make_optimizer(optimizer, learning_rate)
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    log = EpochLog(label, epochs)
+    model.compile(optimizer=optimizer, loss=loss, metrics=metrics, jit_compile=jit_compile)
+    log = EpochLog(label, epochs, every=log_every)
     callbacks: list[keras.callbacks.Callback] = [log]
     if patience:
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=patience,
+        callbacks.append(keras.callbacks.EarlyStopping(monitor=monitor, patience=patience,
                                                        restore_best_weights=True))
     if lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
@@ -78,6 +84,17 @@ def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimi
                        batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
     return FitResult(history, float(np.median(log.seconds)), len(log.seconds))
+
+
+def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimizer: str | keras.optimizers.Optimizer,
+                   epochs: int, batch_size: int, label: str, patience: int | None = None,
+                   lr_patience: int | None = None, learning_rate: float | None = None,
+                   jit_compile: bool | str = "auto") -> FitResult:
+    """`fit_model` with sparse categorical cross-entropy, accuracy, early stopping on val_accuracy."""
+    return fit_model(model, x_train, y_train, x_val, y_val, loss="sparse_categorical_crossentropy",
+                     metrics=["accuracy"], monitor="val_accuracy", optimizer=optimizer, epochs=epochs,
+                     batch_size=batch_size, label=label, patience=patience, lr_patience=lr_patience,
+                     learning_rate=learning_rate, jit_compile=jit_compile)
 
 
 def predict_classes(model: keras.Model, x, batch_size: int = 1024) -> np.ndarray:
@@ -100,3 +117,11 @@ def evaluate_splits(model: keras.Model, splits: Mapping[str, tuple]) -> tuple[di
         metrics[split] = classification_metrics(probabilities, y)
         predictions[split] = probabilities.argmax(axis=1)
     return metrics, predictions
+
+
+def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """MAE, RMSE and R² = 1 - SS_res / SS_tot of predictions against targets (both (N,))."""
+    residual = np.asarray(y_true, dtype=np.float64) - np.asarray(y_pred, dtype=np.float64)
+    total = np.sum((y_true - np.mean(y_true)) ** 2)
+    return {"mae": float(np.mean(np.abs(residual))), "rmse": float(np.sqrt(np.mean(residual ** 2))),
+            "r2": float(1.0 - np.sum(residual ** 2) / total) if total > 0 else float("nan")}

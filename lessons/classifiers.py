@@ -4,18 +4,23 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from keras_models.training import evaluate_splits, fit_classifier
+from keras_models.conv import build_conv_net
+from keras_models.training import evaluate_splits, fit_classifier, make_optimizer
 from lessons.data import ImageClasses
 from lessons.runner import Outcome
 
 
 def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epochs: int, batch_size: int,
                   label: str, patience: int | None = None, lr_patience: int | None = None,
-                  learning_rate: float | None = None) -> Outcome:
-    """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions."""
+                  learning_rate: float | None = None, xla: bool = True) -> Outcome:
+    """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions.
+
+    `xla=False` skips XLA compilation, whose seconds per model a 2-epoch quick run never earns back.
+    """
     fit = fit_classifier(model, data.x_train, data.y_train, data.x_val, data.y_val, optimizer=optimizer,
                          epochs=epochs, batch_size=batch_size, label=label, patience=patience,
-                         lr_patience=lr_patience, learning_rate=learning_rate)
+                         lr_patience=lr_patience, learning_rate=learning_rate,
+                         jit_compile="auto" if xla else False)
     metrics, predictions = evaluate_splits(model, {"train": (data.x_train, data.y_train),
                                                    "val": (data.x_val, data.y_val),
                                                    "test": (data.x_test, data.y_test)})
@@ -33,3 +38,17 @@ def majority_outcome(data: ImageClasses) -> Outcome:
                for split, y in (("train", data.y_train), ("val", data.y_val), ("test", data.y_test))}
     return Outcome(metrics, info={"parameters": 0, "majority_class": data.class_names[majority]},
                    artifacts={"test_pred": np.full_like(data.y_test, majority), "test_true": data.y_test})
+
+
+def conv_hypermodel(hp, data: ImageClasses) -> keras.Model:
+    """Keras Tuner search space of the conv-pool CNNs: blocks, filters, dense width, dropout, batch norm,
+    optimizer and learning rate; a compiled model."""
+    blocks = hp.Int("blocks", 1, 3)
+    base = hp.Choice("filters", [16, 32, 64])
+    model = build_conv_net(data.input_shape, data.n_classes, filters=[base * 2 ** i for i in range(blocks)],
+                           kernel_sizes=(5, 3), dense_units=hp.Choice("dense", [64, 128, 256]),
+                           dropout=hp.Float("dropout", 0.0, 0.5, step=0.1), batch_norm=hp.Boolean("batch_norm"))
+    optimizer = make_optimizer(hp.Choice("optimizer", ["adam", "rmsprop"]),
+                               hp.Float("learning_rate", 1e-4, 1e-2, sampling="log"))
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model

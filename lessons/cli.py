@@ -156,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     tune = commands.add_parser(
         "tune", help="a Keras Tuner search over a lesson's search space (resumable, distributed)",
         epilog=TUNE_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tune.add_argument("lesson", help="a lesson with a search space: fashion-mlp")
+    tune.add_argument("lesson", help="a lesson with a search space: fashion-mlp, fashion-cnn, notmnist")
     tune.add_argument("--tuner", choices=("random", "bayesian", "hyperband"), default="random",
                       help="Keras Tuner's RandomSearch, BayesianOptimization or Hyperband (default random)")
     tune.add_argument("--max-trials", type=positive_int, default=10,

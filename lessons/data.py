@@ -20,8 +20,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import os
+import pickle
 import struct
 import sys
+import tarfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Mapping
@@ -204,6 +206,115 @@ register(DatasetSpec(
 ))
 
 
+_BOSTON_TEST_SPLIT, _BOSTON_SEED = 0.2, 113  # keras.datasets.boston_housing.load_data()'s defaults
+
+
+def _keras_style_split(x: np.ndarray, y: np.ndarray, test_split: float, seed: int) -> dict[str, np.ndarray]:
+    """Shuffle with RandomState(seed), the first (1 - test_split) for training: Keras's own split."""
+    order = np.arange(len(x))
+    np.random.RandomState(seed).shuffle(order)
+    x, y = x[order], y[order]
+    cut = int(len(x) * (1 - test_split))
+    return {"x_train": x[:cut], "y_train": y[:cut], "x_test": x[cut:], "y_test": y[cut:]}
+
+
+def _parse_boston(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    try:
+        with np.load(paths["npz"], allow_pickle=False) as archive:
+            x, y = archive["x"], archive["y"]
+    except (OSError, KeyError, ValueError) as error:
+        raise DataError(f"{paths['npz']} is not the Boston housing .npz ({error}). Fix: replace the file")
+    return _keras_style_split(x, y, _BOSTON_TEST_SPLIT, _BOSTON_SEED)
+
+
+BOSTON_FEATURES = ("CRIM", "ZN", "INDUS", "CHAS", "NOX", "RM", "AGE", "DIS", "RAD", "TAX", "PTRATIO", "B",
+                   "LSTAT")
+
+register(DatasetSpec(
+    name="boston_housing",
+    title="Boston housing (Harrison & Rubinfeld 1978, StatLib): 506 tracts, 13 features, median value in k$",
+    # The file keras.datasets.boston_housing.load_data() fetches, with the sha256 Keras itself pins.
+    files={"npz": RemoteFile("boston_housing.npz", _FASHION_ORIGIN + "boston_housing.npz",
+                             "f553886a1f8d56431e820c5b82552d9d95cfcb96d1e678153f8839538947dff5")},
+    parse=_parse_boston,
+    class_names=BOSTON_FEATURES,  # for a regression set: the feature names
+    licence="StatLib / UCI, free with citation of Harrison & Rubinfeld (1978)",
+))
+
+
+_NOTMNIST_ORIGIN = "https://raw.githubusercontent.com/davidflanagan/notMNIST-to-MNIST/master/"
+NOTMNIST_TRAIN_PER_LETTER = 850  # the first 850 of each letter (file order) train, the last 150 validate
+
+
+def _parse_notmnist(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """The 10,000-image notMNIST_small sample, split per letter in file order (no RNG): the first 850
+    images of each letter are the training set, the other 150 the course's validation set (returned
+    as x_test/y_test: it is the held-out set the lesson reports)."""
+    x, y = read_idx(paths["x"]), read_idx(paths["y"])
+    if len(x) != len(y):
+        raise DataError(f"notMNIST images and labels differ in count: {len(x)} vs {len(y)}. Fix: replace the files")
+    rank = np.zeros(len(y), dtype=np.int64)  # position of each image among the images of its letter
+    for letter in np.unique(y):
+        where = np.flatnonzero(y == letter)
+        rank[where] = np.arange(len(where))
+    train = rank < NOTMNIST_TRAIN_PER_LETTER
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[~train], "y_test": y[~train]}
+
+
+register(DatasetSpec(
+    name="notmnist",
+    title="notMNIST letters A-J (Bulatov 2011), a 1,000-per-letter sample of notMNIST_small, 28x28 grey",
+    files={"x": RemoteFile("t10k-images-idx3-ubyte.gz", _NOTMNIST_ORIGIN + "t10k-images-idx3-ubyte.gz",
+                           "70ae9e06201f2827e5b0a3781a3169d735dd2efc69996b9eeaee7f10ed4044d7", "datasets/notmnist"),
+           "y": RemoteFile("t10k-labels-idx1-ubyte.gz", _NOTMNIST_ORIGIN + "t10k-labels-idx1-ubyte.gz",
+                           "1fa03836e01c862542f8eb83463bb951bebec6fcb3efa28dad748c6b38a9021b", "datasets/notmnist")},
+    parse=_parse_notmnist,
+    class_names=tuple("ABCDEFGHIJ"),
+    licence="notMNIST: Yaroslav Bulatov (2011), no explicit licence; IDX conversion MIT, (c) 2016 David Flanagan",
+))
+
+
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def _read_cifar_batch(archive: tarfile.TarFile, member: str) -> tuple[np.ndarray, np.ndarray]:
+    """One pickled batch of the CIFAR python format: data (N, 3072) uint8, R then G then B planes of
+    32x32 each; labels, N ints. Returned as images (N, 32, 32, 3) and labels (N,)."""
+    try:
+        handle = archive.extractfile(member)
+        batch = pickle.load(handle, encoding="bytes")  # the archive's sha256 was checked before this
+    except (KeyError, AttributeError, pickle.UnpicklingError, EOFError) as error:
+        raise DataError(f"CIFAR-10 archive: {member} is missing or unreadable ({error}). Fix: replace the archive")
+    data, labels = np.asarray(batch[b"data"], dtype=np.uint8), np.asarray(batch[b"labels"], dtype=np.int64)
+    return data.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1), labels
+
+
+def _parse_cifar10(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """The python-format archive, read in place: data_batch_1..5 are training, test_batch is test."""
+    try:
+        archive = tarfile.open(paths["archive"], "r:gz")
+    except (OSError, tarfile.TarError) as error:
+        raise DataError(f"{paths['archive']} is not the CIFAR-10 tar.gz ({error}). Fix: replace the file")
+    with archive:
+        train = [_read_cifar_batch(archive, f"cifar-10-batches-py/data_batch_{i}") for i in range(1, 6)]
+        x_test, y_test = _read_cifar_batch(archive, "cifar-10-batches-py/test_batch")
+    return {"x_train": np.concatenate([x for x, _ in train]), "y_train": np.concatenate([y for _, y in train]),
+            "x_test": x_test, "y_test": y_test}
+
+
+register(DatasetSpec(
+    name="cifar10",
+    title="CIFAR-10 (Krizhevsky 2009): 60,000 32x32 colour images of 10 classes",
+    # fname as keras.datasets.cifar10.load_data() caches the archive, so a Keras cache it filled is used
+    files={"archive": RemoteFile("cifar-10-batches-py-target_archive",
+                                 "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+                                 "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce")},
+    parse=_parse_cifar10,
+    class_names=CIFAR10_CLASSES,
+    licence="Krizhevsky, Learning Multiple Layers of Features from Tiny Images (2009); free for research use",
+))
+
+
 # ---- image classification bundles ---------------------------------------------------------------
 
 @dataclass
@@ -240,6 +351,37 @@ class ImageClasses:
                 "sizes": {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}}
 
 
+def image_census(data: ImageClasses) -> list[str]:
+    """What is odd about a set of images: blank ones (every pixel equal) by class, exact duplicates,
+    and held-out images identical to a training image (they make held-out accuracy look better)."""
+    splits = {"train": (data.x_train, data.y_train), "val": (data.x_val, data.y_val),
+              "test": (data.x_test, data.y_test)}
+    notes = []
+    for split, (x, y) in splits.items():
+        flat = x.reshape(len(x), -1)
+        blank = flat.max(axis=1) == flat.min(axis=1)
+        if blank.any():
+            by_class = np.bincount(y[blank], minlength=data.n_classes)
+            notes.append(f"{split}: {int(blank.sum())} blank images (every pixel equal), labelled "
+                         + ", ".join(f"{data.class_names[c]} {n}" for c, n in enumerate(by_class) if n))
+    seen: dict[bytes, str] = {}
+    repeats = {split: 0 for split in splits}
+    leaked = 0
+    for split, (x, _) in splits.items():
+        for image in x:
+            key = image.tobytes()
+            if key in seen:
+                repeats[split] += 1
+                leaked += split != "train" and seen[key] == "train"
+            else:
+                seen[key] = split
+    total = sum(repeats.values())
+    notes.append(f"{total} images are exact duplicates of an earlier one ({len(seen):,} unique; "
+                 + ", ".join(f"{split} {n}" for split, n in repeats.items())
+                 + f"); {leaked} held-out (val/test) images are identical to a training image")
+    return notes
+
+
 def stratified_subset(y: np.ndarray, n: int, seed: int) -> np.ndarray:
     """Indices of `n` samples of `y` keeping the class proportions (sorted, so order is stable)."""
     if n >= len(y):
@@ -258,6 +400,21 @@ def split_validation(x: np.ndarray, y: np.ndarray, fraction: float, seed: int):
     return x_tr, y_tr, x_val, y_val
 
 
+def load_or_fallback(name: str, *, quick: bool, fallback: Callable[[], Loaded],
+                     fallback_title: str) -> tuple[Loaded, list[str], bool]:
+    """Load a registered dataset; only in quick mode, if it cannot be had, load `fallback()` instead
+    and say so loudly. Returns (loaded, notes for the report header, whether it fell back)."""
+    try:
+        return load(name), [], False
+    except DataError as error:
+        if not quick:
+            raise
+        print(f"WARNING: {error}\nWARNING: --quick falls back to {fallback_title}; "
+              f"the figures are NOT {name} figures.", file=sys.stderr)
+        return fallback(), [f"FALLBACK: {name} could not be loaded ({error}); this quick run used "
+                            f"{fallback_title} instead."], True
+
+
 def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000, quick_test: int | None = 500,
                   val_fraction: float = 0.1) -> ImageClasses:
     """Load an image-classification dataset, with the quick-mode subset and fallback rules.
@@ -265,19 +422,8 @@ def image_classes(name: str, *, quick: bool, seed: int, quick_train: int = 2000,
     In quick mode the training set is cut to a stratified `quick_train` images and the test set to
     `quick_test` (None keeps every test image, e.g. for a competition submission).
     """
-    try:
-        loaded = load(name)
-        notes: list[str] = []
-        fallback = False
-    except DataError as error:
-        if not quick:
-            raise
-        print(f"WARNING: {error}\nWARNING: --quick falls back to scikit-learn's bundled 8x8 digits; "
-              f"the figures are NOT {name} figures.", file=sys.stderr)
-        loaded = digits_dataset(seed)
-        notes = [f"FALLBACK: {name} could not be loaded ({error}); this quick run used scikit-learn's "
-                 f"bundled 8x8 digits instead."]
-        fallback = True
+    loaded, notes, fallback = load_or_fallback(name, quick=quick, fallback=lambda: digits_dataset(seed),
+                                               fallback_title="scikit-learn's bundled 8x8 digits")
     a = loaded.arrays
     x_train, y_train, x_test, y_test = a["x_train"], a["y_train"], a["x_test"], a["y_test"]
     if quick:
@@ -330,3 +476,90 @@ def bundled_digits(seed: int, val_fraction: float = 0.1) -> ImageClasses:
     return ImageClasses(x_tr / scale, y_tr.astype(np.int64), x_val / scale, y_val.astype(np.int64),
                         a["x_test"] / scale, a["y_test"].astype(np.int64), loaded.class_names, loaded.name,
                         loaded.sha256)
+
+
+# ---- regression bundles --------------------------------------------------------------------------
+
+@dataclass
+class Standardizer:
+    """z = (x - mean) / std per feature, with mean and std fitted on one array (the training split)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, x: np.ndarray) -> "Standardizer":
+        std = x.std(axis=0)
+        return cls(x.mean(axis=0), np.where(std > 0, std, 1.0))  # a constant feature stays finite
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return ((x - self.mean) / self.std).astype(np.float32)
+
+
+@dataclass
+class Regression:
+    """Train/validation/test arrays for a regressor.
+
+    x_*: float32 (N, F), standardised with the mean and std of x_train (the training part only: the
+    validation and test rows never touch the statistics); y_*: float32 (N,) in the target's own unit.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    scaler: Standardizer
+    feature_names: tuple[str, ...]
+    dataset: str
+    sha256: str
+    fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def info(self) -> dict:
+        return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes,
+                "feature_names": list(self.feature_names), "input_shape": list(self.input_shape),
+                "sizes": {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}}
+
+
+def regression_splits(loaded: Loaded, *, val_fraction: float, seed: int, notes: list[str] | None = None,
+                      fallback: bool = False) -> Regression:
+    """Hold `val_fraction` of the training rows out for validation (seeded), then standardise every
+    split with statistics fitted on the remaining training rows alone."""
+    a = loaded.arrays
+    order = np.random.default_rng(seed).permutation(len(a["y_train"]))
+    n_val = int(round(val_fraction * len(order)))
+    val, train = order[:n_val], order[n_val:]
+    x_train, y_train = a["x_train"][train], a["y_train"][train]
+    scaler = Standardizer.fit(x_train)
+
+    def target(y: np.ndarray) -> np.ndarray:
+        return y.astype(np.float32)
+
+    return Regression(scaler(x_train), target(y_train), scaler(a["x_train"][val]), target(a["y_train"][val]),
+                      scaler(a["x_test"]), target(a["y_test"]), scaler, loaded.class_names, loaded.name,
+                      loaded.sha256, fallback, list(notes or []))
+
+
+def tabular_regression(name: str, *, quick: bool, seed: int, val_fraction: float) -> Regression:
+    """A registered regression table; in quick mode only, scikit-learn's bundled diabetes set if it
+    cannot be had."""
+    loaded, notes, fallback = load_or_fallback(name, quick=quick, fallback=diabetes_dataset,
+                                               fallback_title="scikit-learn's bundled diabetes regression set")
+    return regression_splits(loaded, val_fraction=val_fraction, seed=seed, notes=notes, fallback=fallback)
+
+
+def diabetes_dataset() -> Loaded:
+    """scikit-learn's bundled diabetes set (442 patients, 10 features), split like Keras splits Boston."""
+    from sklearn.datasets import load_diabetes
+
+    bunch = load_diabetes()
+    x, y = bunch.data.astype(np.float64), bunch.target.astype(np.float64)
+    digest = hashlib.sha256(x.tobytes() + y.tobytes()).hexdigest()
+    return Loaded("sklearn_diabetes", _keras_style_split(x, y, _BOSTON_TEST_SPLIT, _BOSTON_SEED), digest,
+                  tuple(bunch.feature_names))

@@ -28,16 +28,23 @@ FORMATS = {"train acc": percent, "val acc": percent, "test acc": percent, "test 
 
 
 def variant_table(records: Sequence[VariantRecord], param_columns: dict[str, Callable[[VariantRecord], object]],
-                  baseline: VariantRecord | None = None) -> str:
-    """One row per variant (the baseline first, in italics): its parameters, accuracies, size and time."""
-    columns = {"variant": lambda r: f"`{r.variant}`", **param_columns, **ACCURACY_COLUMNS, **TIMING_COLUMNS}
+                  baseline: VariantRecord | Sequence[VariantRecord] | None = None, *,
+                  metric_columns: dict[str, Callable[[VariantRecord], object]] | None = None,
+                  formats: dict[str, Callable[[object], str]] | None = None) -> str:
+    """One row per variant (the baselines first, in italics): its parameters, scores, size and time.
+
+    The scores are the accuracy columns unless `metric_columns` (with their `formats`) are given.
+    """
+    baselines = [] if baseline is None else [baseline] if isinstance(baseline, VariantRecord) else list(baseline)
+    columns = {"variant": lambda r: f"`{r.variant}`", **param_columns, **(metric_columns or ACCURACY_COLUMNS),
+               **TIMING_COLUMNS}
     rows = []
-    for record in ([baseline] if baseline else []) + list(records):
+    for record in baselines + list(records):
         row = {name: get(record) for name, get in columns.items()}
-        if record is baseline:
+        if any(record is b for b in baselines):
             row["variant"] = f"*baseline: {record.variant}*"
         rows.append(row)
-    return markdown_table(rows, list(columns), FORMATS)
+    return markdown_table(rows, list(columns), {**FORMATS, **(formats or {})})
 
 
 def experiment_section(view: ReportView, experiment: str, title: str, description: str,

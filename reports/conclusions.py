@@ -103,7 +103,7 @@ def describe_trend(records: Sequence[VariantRecord], param: str, score: Score, l
                f"{score.show(ys[0])} → {score.show(ys[-1])}."
     peak = max(range(len(ys)), key=lambda i: ys[i] if score.higher_is_better else -ys[i])
     if 0 < peak < len(ys) - 1:
-        return (f"{score.label.capitalize()} peaked at {label} = {xs[peak]} ({score.show(ys[peak])}) and did "
+        return (f"{score.label.capitalize()} was best at {label} = {xs[peak]} ({score.show(ys[peak])}) and did "
                 f"not improve beyond it ({span}: {score.show(ys[0])} → {score.show(ys[-1])}).")
     direction = "higher" if (ys[-1] > ys[0]) == score.higher_is_better else "lower"
     return (f"{score.label.capitalize()} did not move monotonically with {label} ({span}), but ended "

@@ -198,3 +198,76 @@ def error_by_scale(scales: Sequence[float], errors: dict[str, Sequence[float]], 
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def predicted_vs_true(y_true: Sequence[float], y_pred: Sequence[float], path: Path, *, title: str,
+                      unit: str) -> Path:
+    """Each row's prediction against its target; points on the diagonal are exact."""
+    y_true, y_pred = np.asarray(y_true, dtype=float), np.asarray(y_pred, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 5.2))
+    lo, hi = float(min(y_true.min(), y_pred.min())), float(max(y_true.max(), y_pred.max()))
+    ax.plot([lo, hi], [lo, hi], color="C3", ls="--", label="prediction = target")
+    ax.scatter(y_true, y_pred, s=14, alpha=0.7, color="C0", label="test row")
+    ax.set_xlabel(f"target ({unit})")
+    ax.set_ylabel(f"prediction ({unit})")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def fitted_curves(curves: dict[str, tuple[Sequence[float], Sequence[float]]],
+                  points: tuple[Sequence[float], Sequence[float]], truth: tuple[Sequence[float], Sequence[float]],
+                  path: Path, *, title: str, xlabel: str, ylabel: str, columns: int = 4) -> Path:
+    """Small multiples: per variant its fitted curve over the training points and the true function."""
+    n = max(len(curves), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, min(columns, n), figsize=(3.2 * min(columns, n), 2.8 * rows),
+                             sharex=True, sharey=True, squeeze=False)
+    for ax, (name, (x, y)) in zip(axes.flat, curves.items()):
+        ax.plot(*truth, color="C2", lw=1.5, label="true function")
+        ax.scatter(*points, s=10, color="black", zorder=3, label="training points")
+        ax.plot(x, y, color="C3", lw=1.5, label="net")
+        ax.set_title(name, fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(xlabel)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(ylabel)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def uncertainty_band(x: Sequence[float], mean: Sequence[float], std: Sequence[float],
+                     points: tuple[Sequence[float], Sequence[float]], truth: tuple[Sequence[float], Sequence[float]],
+                     path: Path, *, title: str, xlabel: str, ylabel: str) -> Path:
+    """A predictive mean with a ±2 standard-deviation band, over the training points and the truth."""
+    x, mean, std = (np.asarray(v, dtype=float) for v in (x, mean, std))
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.fill_between(x, mean - 2 * std, mean + 2 * std, color="C0", alpha=0.25, label="mean ± 2 std")
+    ax.plot(x, mean, color="C0", lw=1.5, label="predictive mean")
+    ax.plot(*truth, color="C2", lw=1.2, ls="--", label="true function")
+    ax.scatter(*points, s=12, color="black", zorder=3, label="training points")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def image_grid(images: Sequence, captions: Sequence[str], path: Path, *, title: str, columns: int = 8) -> Path:
+    """Grey images in a grid, each with a caption underneath (e.g. 'true C, predicted G')."""
+    n = max(len(images), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.75 * rows + 0.6), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, caption in zip(axes.flat, images, captions):
+        ax.imshow(np.asarray(image), cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(caption, fontsize=7)
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -35,6 +35,36 @@ def cli_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:
     return env
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def table_after(report: str, heading: str) -> list[list[str]]:
+    """The rows (cells) of the first markdown table after `heading`."""
+    section = report.split(heading, 1)[1]
+    table = []
+    for line in section.splitlines():
+        if line.startswith("|"):
+            table.append([cell.strip() for cell in line.strip("|").split("|")])
+        elif table:
+            break
+    return [row for row in table if not set("".join(row)) <= set(":-")]
+
+
+def linked_pngs_open(report_path: Path) -> list[str]:
+    """Every PNG the report links is a real PNG that matplotlib reads, at least 200x200; their names."""
+    import re
+
+    import matplotlib.image
+
+    names = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report_path.read_text())
+    for name in names:
+        path = report_path.parent / name
+        assert path.read_bytes()[:8] == PNG_SIGNATURE, name
+        height, width = matplotlib.image.imread(path).shape[:2]
+        assert height > 200 and width > 200, name
+    return names
+
+
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(nnlab_command() + args, env=env, capture_output=True, text=True, timeout=timeout)
 

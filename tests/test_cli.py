@@ -35,3 +35,14 @@ def test_list_shows_all_23_lessons(tmp_path):
     assert len(rows) == 23
     assert rows[6].split()[:3] == ["7", "fashion-mlp", "ready"]
     assert rows[7].split()[:3] == ["8", "kaggle-fashion", "ready"]
+
+
+@pytest.mark.parametrize("slug", ["boston-regression", "fashion-cnn", "cifar10", "notmnist", "dropout"])
+def test_keras_lessons_are_ready_and_refuse_bad_options_in_one_line(tmp_path, slug):
+    listed = run_cli(["list"], cli_env(tmp_path), timeout=60).stdout.splitlines()
+    assert any(line.split()[1:3] == [slug, "ready"] for line in listed[1:])
+    result = run_cli(["run", slug, "--seed", "x", "--workdir", str(tmp_path)], cli_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--seed: expected an integer from 0 to 2**32-1. Received: 'x'" in lines[0]
+    assert not (tmp_path / "results.sqlite").exists()

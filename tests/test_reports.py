@@ -5,21 +5,7 @@ import re
 import sqlite3
 
 from reports.store import Store
-from tests.conftest import cli_env, run_cli
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def table_after(report: str, heading: str) -> list[list[str]]:
-    """The rows (cells) of the first markdown table after `heading`."""
-    section = report.split(heading, 1)[1]
-    table = []
-    for line in section.splitlines():
-        if line.startswith("|"):
-            table.append([cell.strip() for cell in line.strip("|").split("|")])
-        elif table:
-            break
-    return [row for row in table if not set("".join(row)) <= set(":-")]
+from tests.conftest import PNG_SIGNATURE, cli_env, run_cli, table_after
 
 
 def test_end_to_end_quick_run_writes_the_report(fashion_quick):

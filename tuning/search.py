@@ -105,7 +105,8 @@ def _stop_callback():
 
 def tunable(module: ModuleType) -> ModuleType:
     if not hasattr(module, "hypermodel"):
-        raise UserError(f"lesson '{module.SLUG}' has no search space yet; lessons with one: fashion-mlp.")
+        raise UserError(f"lesson '{module.SLUG}' has no search space yet; lessons with one: fashion-mlp, "
+                        f"fashion-cnn, notmnist.")
     return module
 
 

@@ -1,0 +1,272 @@
+"""Lesson 10 · fashion-cnn: an AlexNet-style CNN on Fashion-MNIST, wider and deeper (GeekBrains L4).
+
+What it teaches: what convolution buys over a dense net, and what width and depth buy a CNN.
+The net is AlexNet's habit at Fashion-MNIST's scale: conv-pool blocks (Conv2D + ReLU, then 2x2
+max-pooling) whose kernels shrink with depth, 5x5 in the first block and 3x3 after it, the filters
+doubling block by block (32, 64, 128, 256), then Dense(128) with dropout and the softmax.
+  (a) width: the 2-block net with its filters ×0.5, ×1, ×2 and ×4;
+  (b) depth: 1, 2, 3 and 4 blocks at width ×1 (the 2-block net is the ×1 row of (a));
+  (c) against the best dense net of lesson 7 (fashion-mlp), read from the results store when the
+      same workdir holds a fashion-mlp run of the same seed and mode; without one, fashion-mlp's
+      widest net with dropout is trained here as the stand-in (the report says which).
+Every table gives the parameter count (computed by `conv_param_count` before the model is built,
+and equal to Keras's `count_params()`) and the seconds per epoch.
+
+Data: Fashion-MNIST, 60,000 training images (10% held out for validation, stratified) and 10,000
+test images.
+
+Expected full result (bench/fashion_cnn): best test accuracy ≥ 93% (COURSE.md target). A full run
+trains 8 CNNs on 54,000 images, the widest with 128 and 256 filters; on a 2-core CPU that takes
+hours (the README says what was measured).
+
+Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_cnn`;
+`nnlab tune fashion-cnn` searches the CNN's space with Keras Tuner.
+"""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from keras_models.conv import build_conv_net, conv_param_count
+from keras_models.dense import build_dense_net
+from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
+from lessons.data import ImageClasses, image_classes
+from lessons.runner import Outcome, RunOptions, Variant
+
+SLUG = "fashion-cnn"
+TARGET_TEST_ACCURACY = 0.93
+DENSE_LESSON = "fashion-mlp"
+
+
+@dataclass(frozen=True)
+class Config:
+    epochs: int = 30
+    batch_size: int = 128
+    patience: int | None = 5             # early stopping on val accuracy, best weights kept
+    lr_patience: int | None = 2          # halve the learning rate when val loss stalls
+    block_filters: tuple[int, ...] = (32, 64, 128, 256)   # filters of blocks 1, 2, 3, 4 at width ×1
+    kernel_sizes: tuple[int, ...] = (5, 3)                # 5x5 first, 3x3 in every later block
+    dense_units: int = 128
+    dropout: float = 0.3
+    width_blocks: int = 2                                 # the net the width sweep widens
+    width_multipliers: tuple[float, ...] = (0.5, 1.0, 2.0, 4.0)
+    depths: tuple[int, ...] = (1, 2, 3, 4)
+    # the dense net of lesson 7 is read from the store; without a fashion-mlp run this stand-in is trained
+    dense_standin: dict = field(default_factory=lambda: {"hidden": [512], "dropout": 0.3, "optimizer": "adam"})
+    quick_train: int = 1000
+    quick_test: int = 300
+    val_fraction: float = 0.1
+    xla: bool = True                    # XLA-compile each model (off in --quick: compiling outlasts 2 epochs)
+
+
+def best_dense_record(options: RunOptions) -> dict | None:
+    """The best-test-accuracy variant of fashion-mlp's latest run with this seed and mode, if any."""
+    from reports.conclusions import TEST_ACCURACY
+    from reports.store import Store
+
+    path = Path(options.workdir) / Store.FILENAME
+    if not path.is_file():
+        return None
+    store = Store(path)
+    try:
+        records = [r for r in store.records(DENSE_LESSON, seed=options.seed, quick=options.quick)
+                   if r.params.get("hidden") and r.experiment in ("width", "depth", "optimizer", "dropout")]
+    finally:
+        store.close()
+    ranked = TEST_ACCURACY.ranked(records)
+    if not ranked:
+        return None
+    best = ranked[0]
+    return {"variant": best.variant, "experiment": best.experiment, "record_id": best.id,
+            "dataset_sha256": best.dataset_sha256, "hidden": best.params["hidden"],
+            "dropout": best.params.get("dropout", 0.0), "optimizer": best.params.get("optimizer", "adam"),
+            "metrics": best.metrics, "info": best.info, "history": best.history}
+
+
+def make_config(options: RunOptions) -> Config:
+    config = Config()
+    if options.quick:
+        config = replace(config, epochs=2, xla=False, patience=None, lr_patience=None)
+    if options.epochs:
+        config = replace(config, epochs=options.epochs)
+    return config
+
+
+# ---- data ----------------------------------------------------------------------------------------
+
+@dataclass
+class FashionData(ImageClasses):
+    """Fashion-MNIST plus what the store knows of lesson 7's best dense net on the same data (or None)."""
+
+    dense_reference: dict | None = None
+
+
+def load_data(config: Config, options: RunOptions) -> FashionData:
+    data = image_classes("fashion_mnist", quick=options.quick, seed=options.seed, quick_train=config.quick_train,
+                         quick_test=config.quick_test, val_fraction=config.val_fraction)
+    reference = best_dense_record(options)
+    if reference is not None and reference["dataset_sha256"] != data.sha256:
+        reference = None  # trained on other data (e.g. the quick fallback): not comparable
+    return FashionData(**vars(data), dense_reference=reference)
+
+
+# ---- the experiment grid -------------------------------------------------------------------------
+
+def _cnn(config: Config, data: ImageClasses, experiment: str, name: str, blocks: int, multiplier: float) -> Variant:
+    filters = [max(1, round(f * multiplier)) for f in config.block_filters[:blocks]]
+    kernels = [config.kernel_sizes[min(i, len(config.kernel_sizes) - 1)] for i in range(blocks)]
+    count = conv_param_count(data.input_shape, data.n_classes, filters=filters, kernel_sizes=kernels,
+                             dense_units=config.dense_units)
+    return Variant(experiment, name, {"model": "cnn", "blocks": blocks, "width": multiplier, "filters": filters,
+                                      "kernels": kernels, "parameters": count})
+
+
+def grid(config: Config, data: FashionData) -> list[Variant]:
+    variants = [Variant("baseline", "majority-class", {"model": "majority"})]
+    variants += [_cnn(config, data, "width", f"width-x{m:g}", config.width_blocks, m) for m in config.width_multipliers]
+    variants += [_cnn(config, data, "depth", f"depth-{d}", d, 1.0) for d in config.depths if d != config.width_blocks]
+    reference = data.dense_reference
+    if reference is not None:
+        variants.append(Variant("dense", f"{DENSE_LESSON}:{reference['variant']}",
+                                {"model": "dense", "hidden": reference["hidden"], "dropout": reference["dropout"],
+                                 "optimizer": reference["optimizer"], "source": "store",
+                                 "record_id": reference["record_id"]}))
+    else:
+        variants.append(Variant("dense", "dense-standin", {"model": "dense", **config.dense_standin,
+                                                           "source": "trained here"}))
+    return variants
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+def train(variant: Variant, data: FashionData, config: Config, seed: int) -> Outcome:
+    p = variant.params
+    if p["model"] == "majority":
+        return majority_outcome(data)
+    if p.get("source") == "store":  # lesson 7 already trained it on the same data: its record is the result
+        reference = data.dense_reference
+        return Outcome(reference["metrics"], reference["history"], reference["info"])
+    if p["model"] == "dense":
+        model = build_dense_net(data.input_shape, data.n_classes, p["hidden"], dropout=p["dropout"])
+    else:
+        model = build_conv_net(data.input_shape, data.n_classes, filters=p["filters"], kernel_sizes=p["kernels"],
+                               dense_units=config.dense_units, dropout=config.dropout)
+    return keras_outcome(model, data, optimizer=p.get("optimizer", "adam"), epochs=config.epochs,
+                         batch_size=config.batch_size, patience=config.patience, lr_patience=config.lr_patience,
+                         label=variant.name, xla=config.xla)
+
+
+# the search space for `nnlab tune fashion-cnn` (Keras Tuner): the CNN's blocks, filters, head and optimizer
+hypermodel = conv_hypermodel
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+EXPERIMENTS = {
+    "width": ("(a) Width: filters ×0.5 to ×4",
+              "The 2-block net (conv 5x5 → pool → conv 3x3 → pool → Dense 128 → softmax) with every block's "
+              "filters multiplied."),
+    "depth": ("(b) Depth: 1 to 4 conv-pool blocks",
+              "Width ×1; block i has 32·2^(i−1) filters, 5x5 kernels in block 1 and 3x3 after. The 2-block row "
+              "is `width-x1` of (a)."),
+    "dense": ("(c) Against the best dense net of fashion-mlp",
+              "The best CNN of (a) and (b) beside the best dense net of lesson 7."),
+}
+PARAM_COLUMNS = {
+    "blocks": lambda r: r.params.get("blocks", "–"),
+    "filters": lambda r: " → ".join(map(str, r.params["filters"])) if "filters" in r.params else
+    " × ".join(map(str, r.params.get("hidden", []))) or "–",
+    "kernels": lambda r: " → ".join(f"{k}x{k}" for k in r.params.get("kernels", [])) or "–",
+}
+
+
+def cnn_records(view):
+    return [r for r in view.records if r.params.get("model") == "cnn"]
+
+
+def best_cnn(view):
+    from reports.conclusions import TEST_ACCURACY
+
+    ranked = TEST_ACCURACY.ranked(cnn_records(view))
+    return ranked[0] if ranked else None
+
+
+def depth_rows(view):
+    """The depth sweep with the 2-block width-×1 net in its place."""
+    rows = view.experiment("depth") + [r for r in view.experiment("width") if r.params.get("width") == 1.0]
+    return sorted(rows, key=lambda r: r.params["blocks"])
+
+
+def dense_source(record) -> str:
+    source = record.params.get("source")
+    if source == "store":
+        return (f"read from the store (fashion-mlp record #{record.params['record_id']}; its s/epoch is that "
+                f"run's, its wall time here only the read)")
+    if source:
+        return ("no fashion-mlp run of this seed and mode in the store, so fashion-mlp's widest net with dropout "
+                "was trained here")
+    return "the best CNN of this lesson"
+
+
+def report_sections(view) -> list[str]:
+    from reports import plots
+    from reports.classification import confusion_section, variant_table
+
+    baseline = next(iter(view.experiment("baseline")), None)
+    rows = {"width": view.experiment("width"), "depth": depth_rows(view)}
+    best = best_cnn(view)
+    rows["dense"] = view.experiment("dense") + ([best] if best else [])
+    parts = []
+    for name, (title, text) in EXPERIMENTS.items():
+        records = rows[name]
+        if not records:
+            parts.append(f"## {title}\n\n{text}\n\n*No finished variants recorded yet.*")
+            continue
+        section = [f"## {title}", text, variant_table(records, PARAM_COLUMNS, baseline)]
+        if name == "dense":
+            section.insert(2, "\n".join(f"- `{r.variant}`: {dense_source(r)}" for r in records))
+        else:
+            sweep = "width" if name == "width" else "blocks"
+            path = plots.bars([r.variant for r in records], [r.metric("test", "accuracy") for r in records],
+                              view.figure(f"accuracy_{name}.png"), title=f"{title}: test accuracy",
+                              ylabel="test accuracy", reference=baseline.metric("test", "accuracy") if baseline
+                              else None, reference_label="majority class")
+            section.append(view.image(path, f"test accuracy vs {sweep}"))
+            curves = {r.variant: r.history for r in records if r.history}
+            path = plots.learning_curves(curves, view.figure(f"curves_{name}.png"),
+                                         title=f"{title}: accuracy per epoch", ylabel="accuracy")
+            section.append(view.image(path, f"learning curves, {title}"))
+        parts.append("\n\n".join(section))
+    if best is not None:
+        parts.append(f"## Best CNN: `{best.variant}`\n\n"
+                     + confusion_section(view, best, view.data_info.get("class_names", [])))
+    return parts
+
+
+def conclusions(view) -> list[str]:
+    from reports.conclusions import TEST_ACCURACY, experiment_findings, target_check
+
+    baseline = next(iter(view.experiment("baseline")), None)
+    lines = experiment_findings(EXPERIMENTS["width"][0], view.experiment("width"), baseline=baseline,
+                                trend_param="width", trend_label="the width multiplier")
+    lines += experiment_findings(EXPERIMENTS["depth"][0], depth_rows(view), trend_param="blocks",
+                                 trend_label="the number of blocks")
+    best = best_cnn(view)
+    dense = next(iter(view.experiment("dense")), None)
+    if best is not None and dense is not None:
+        delta = best.metric("test", "accuracy") - dense.metric("test", "accuracy")
+        lines.append(f"The best CNN, `{best.variant}` ({best.info.get('parameters', 0):,} parameters), is "
+                     f"{100 * abs(delta):.2f} points {'above' if delta >= 0 else 'below'} the dense net "
+                     f"`{dense.variant}` ({100 * dense.metric('test', 'accuracy'):.2f}%, "
+                     f"{dense.info.get('parameters', 0):,} parameters).")
+    if best is not None:
+        lines.append(target_check(best.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
+                                  full_run=not view.quick))
+    return lines
+
+
+if __name__ == "__main__":
+    from lessons.cli import main
+
+    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -1,0 +1,51 @@
+"""fashion-cnn: parameter arithmetic against Keras, the sweeps' tables, the dense net read from the store."""
+from __future__ import annotations
+
+import pytest
+
+from keras_models.conv import build_conv_net, conv_param_count
+from reports.store import Store
+from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
+
+
+@pytest.mark.parametrize("shape, filters, kernels, dense, batch_norm, convs", [
+    ((28, 28), [16, 32], [5, 3], 128, False, 1),
+    ((28, 28), [32, 64, 128, 256], [5, 3], 128, False, 1),   # 4 blocks: 28 → 14 → 7 → 3 → 1
+    ((8, 8), [32, 64, 128, 256], [5, 3], 64, False, 1),      # pooling stops at 1x1 on 8x8 digits
+    ((32, 32, 3), [32, 64], [5, 3], 0, True, 1),              # colour input, batch norm, no dense layer
+    ((32, 32, 3), [16, 32, 64], [3], 64, True, 2),            # VGG-style: two convs per block (cifar10)
+])
+def test_conv_param_count_equals_keras_count_params(shape, filters, kernels, dense, batch_norm, convs):
+    model = build_conv_net(shape, 10, filters=filters, kernel_sizes=kernels, dense_units=dense,
+                           batch_norm=batch_norm, convs_per_block=convs)
+    assert conv_param_count(shape, 10, filters=filters, kernel_sizes=kernels, dense_units=dense,
+                            batch_norm=batch_norm, convs_per_block=convs) == model.count_params()
+
+
+def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store(fashion_quick, tmp_path):
+    workdir, _ = fashion_quick  # a quick fashion-mlp run is in this store already
+    result = run_cli(["run", "fashion-cnn", "--quick", "--workdir", str(workdir)], cli_env(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    report_path = workdir / "fashion-cnn" / "report.md"
+    report = report_path.read_text()
+    width = table_after(report, "## (a) Width")
+    assert [row[0] for row in width[1:]] == ["*baseline: majority-class*"] + [
+        f"`width-x{m}`" for m in ("0.5", "1", "2", "4")]
+    assert {"parameters", "s/epoch", "test acc"} <= set(width[0])
+    depth = table_after(report, "## (b) Depth")
+    assert [row[0] for row in depth[2:]] == ["`depth-1`", "`width-x1`", "`depth-3`", "`depth-4`"]
+
+    store = Store.in_workdir(workdir)
+    cnn = [r for r in store.records("fashion-cnn") if r.params.get("model") == "cnn"]
+    mlp = [r for r in store.records("fashion-mlp") if r.experiment != "baseline"]
+    store.close()
+    printed = {row[0]: row[width[0].index("parameters")] for row in width[1:] + depth[1:]}
+    for record in cnn:  # computed before the model existed == Keras's count of the trained model == printed
+        assert record.params["parameters"] == record.info["parameters"]
+        assert printed[f"`{record.variant}`"] == f"{record.info['parameters']:,}"
+    best_mlp = max(mlp, key=lambda r: r.metric("test", "accuracy"))
+    dense = table_after(report, "## (c) Against")
+    assert dense[2][0] == f"`fashion-mlp:{best_mlp.variant}`"
+    assert dense[2][dense[0].index("test acc")] == f"{100 * best_mlp.metric('test', 'accuracy'):.2f}%"
+    assert "read from the store" in report
+    assert {"accuracy_width.png", "accuracy_depth.png", "curves_width.png"} <= set(linked_pngs_open(report_path))
