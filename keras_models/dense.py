@@ -9,11 +9,13 @@ from keras import layers
 
 
 def build_dense_net(input_shape: Sequence[int], n_classes: int, hidden: Sequence[int], *,
-                    activation: str = "relu", dropout: float = 0.0, name: str = "dense_net") -> keras.Model:
-    """Flatten -> [Dense(h, activation) -> Dropout]* -> Dense(n_classes, softmax).
+                    activation: str = "relu", dropout: float = 0.0, output_activation: str | None = "softmax",
+                    name: str = "dense_net") -> keras.Model:
+    """Flatten -> [Dense(h, activation) -> Dropout]* -> Dense(n_classes, output_activation).
 
     A net with `len(hidden) + 1` Dense layers; the course counts these as its "layers", so a
-    "2-layer net" has one hidden layer. Input: (batch, *input_shape) floats; output: class probabilities.
+    "2-layer net" has one hidden layer. Input: (batch, *input_shape) floats; output: class probabilities,
+    or with `output_activation=None` n_classes real values (a regression head, e.g. a forecast).
     """
     inputs = keras.Input(shape=tuple(input_shape))
     x = layers.Flatten()(inputs)
@@ -21,7 +23,7 @@ def build_dense_net(input_shape: Sequence[int], n_classes: int, hidden: Sequence
         x = layers.Dense(units, activation=activation, name=f"hidden_{i + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
-    outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
+    outputs = layers.Dense(n_classes, activation=output_activation, name="classes")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
