@@ -17,6 +17,7 @@ never used. When nothing works the error is one line naming the dataset, where i
 """
 from __future__ import annotations
 
+import csv
 import gzip
 import hashlib
 import os
@@ -165,6 +166,18 @@ def _parse_image_idx(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
     return arrays
 
 
+def _parse_monthly_csv(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
+    """A two-column CSV with a header, "YYYY-MM",value per row → {"months": str array, "values": float64}."""
+    with open(paths["series"], newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))
+    try:
+        months = np.array([month for month, _ in rows[1:]])
+        values = np.array([float(value) for _, value in rows[1:]])
+    except ValueError as error:
+        raise DataError(f"{paths['series']} is not a 'month,value' CSV ({error}). Fix: replace the file")
+    return {"months": months, "values": values}
+
+
 # ---- the registry --------------------------------------------------------------------------------
 
 _FASHION_ORIGIN = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -201,6 +214,18 @@ register(DatasetSpec(
     parse=_parse_image_idx,
     class_names=FASHION_CLASSES,
     licence="MIT, Zalando SE; Xiao, Rasul & Vollgraf (2017), arXiv:1708.07747",
+))
+
+
+register(DatasetSpec(
+    name="airline_passengers",
+    title="Airline passengers 1949-1960 (Box & Jenkins series G, monthly totals in thousands)",
+    files={"series": RemoteFile(
+        "airline-passengers.csv",
+        "https://raw.githubusercontent.com/jbrownlee/Datasets/master/airline-passengers.csv",
+        "8cb51be753a718d9be5d76d7e238cc224792754676adc21faa59e954b0201621")},
+    parse=_parse_monthly_csv,
+    licence="public domain; Box & Jenkins (1976), Time Series Analysis, series G",
 ))
 
 
