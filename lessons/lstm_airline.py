@@ -203,15 +203,36 @@ def recursive_forecast(model, series: MonthlySeries, scaling: Scaling, z: np.nda
     return per_origin[:len(test_months(series))]
 
 
-def train_forecaster(params: dict, series: MonthlySeries, config: Config, seed: int):
-    """Train one network on one seed; (one-step test forecast, recursive forecast, train forecast, model)."""
-    import keras
+@dataclass
+class Prepared:
+    """What a network trains and is tested on: the fitted scaling, the scaled series z and its windows."""
 
-    scaling = fit_scaling(params["scaling"], series.values[:series.n_train])
+    scaling: Scaling
+    z: np.ndarray
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+
+
+def prepare(series: MonthlySeries, scaling_kind: str, width: int) -> Prepared:
+    """Scaling fitted on the training months alone; training windows whose inputs and targets are all
+    training months; test windows of the true past months before each test month (one-step forecasts)."""
+    scaling = fit_scaling(scaling_kind, series.values[:series.n_train])
     z = scaling.forward(series.values)
-    width = params["window"]
     x_train, y_train = windows(z, width, train_months(series, scaling, width))
     x_test, _ = windows(z, width, test_months(series))
+    return Prepared(scaling, z, x_train, y_train, x_test)
+
+
+def train_forecaster(params: dict, series: MonthlySeries, config: Config, seed: int):
+    """Train one network on one seed: (one-step test forecast, recursive forecast, (train fit, its months),
+    model, loss per epoch)."""
+    import keras
+
+    width = params["window"]
+    prepared = prepare(series, params["scaling"], width)
+    scaling, z, x_train, y_train, x_test = (prepared.scaling, prepared.z, prepared.x_train, prepared.y_train,
+                                            prepared.x_test)
     keras.utils.set_random_seed(seed)
     model = build_forecaster(params["model"], width, config.units)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
