@@ -23,7 +23,8 @@ def main() -> None:
     print(f"\nbench/lstm_airline: best network {best.variant}: one-step test RMSE {value:.1f} "
           f"± {best.info.get('test_rmse_std', 0.0):.1f}, MAPE {100 * best.metric('test', 'mape'):.1f}%; "
           f"target below seasonal-naive {naive:.1f}: {'met' if value < naive else 'NOT met'}; "
-          f"{value / lstm_airline.SARIMA_TEST_RMSE:.2f}× SARIMA's ≈ {lstm_airline.SARIMA_TEST_RMSE:.0f} (literature)")
+          f"{value / lstm_airline.SARIMA_TEST_RMSE:.2f}× SARIMA's ≈ {lstm_airline.SARIMA_TEST_RMSE:.0f} "
+          "(literature, not run)")
     print("bench/lstm_airline: baselines " + ", ".join(f"{name} {r.metric('test', 'rmse'):.1f}"
                                                       for name, r in baselines.items()))
     twin = next(r for r in records if r.experiment == "twin")
@@ -31,7 +32,8 @@ def main() -> None:
           f"(tolerance 1e-5)")
     config = lstm_airline.Config()
     print(f"bench/lstm_airline: wall time {wall:.0f} s for {len(records)} variants ({conditions(seed)}, "
-          f"{config.epochs} epochs, {config.seeds} seeds per network); report {workdir / lstm_airline.SLUG / 'report.md'}")
+          f"{config.epochs} epochs, {config.seeds} seeds per network); "
+          f"report {workdir / lstm_airline.SLUG / 'report.md'}")
 
 
 if __name__ == "__main__":
