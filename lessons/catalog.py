@@ -49,7 +49,7 @@ LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(13, "dropout", "Dropout and L2 against overfitting; MC-dropout uncertainty", "DLS lesson 7 homework"),
     LessonInfo(14, "lstm-airline", "LSTM forecasting of airline passengers; a NumPy LSTM", "GB L5",
                "lessons.lstm_airline"),
-    LessonInfo(15, "unet", "U-Net segmentation of EM membranes", "GB L6"),
+    LessonInfo(15, "unet", "U-Net segmentation of EM membranes", "GB L6", "lessons.unet"),
     LessonInfo(16, "detection", "TF Hub object detectors on your own picture", "GB L7"),
     LessonInfo(17, "transfer-style", "VGG16 transfer learning and neural style transfer", "NN2-4"),
     LessonInfo(18, "attention-translation", "Encoder-decoder with attention, English to German", "NN2-9"),

@@ -157,3 +157,17 @@ def forecast(months: Sequence[str], values: Sequence[float], forecast_months: Se
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def segmentation_panels(images: Sequence, truths: Sequence, predictions: Sequence, path: Path, *,
+                        title: str) -> Path:
+    """One row per example: the input image, the true mask and the predicted mask (white = positive class)."""
+    rows = len(images)
+    fig, axes = plt.subplots(rows, 3, figsize=(7.5, 2.6 * rows), squeeze=False)
+    for row, panels in enumerate(zip(images, truths, predictions)):
+        for col, (panel, name) in enumerate(zip(panels, ("input", "true mask", "predicted mask"))):
+            axes[row, col].imshow(np.asarray(panel, dtype=float), cmap="gray", vmin=0, vmax=1)
+            axes[row, col].set_title(name, fontsize=9)
+            axes[row, col].axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)
