@@ -6,8 +6,25 @@ import re
 import numpy as np
 import pytest
 
+from lessons import data
+from lessons.errors import DataError
 from lessons.lstm_airline import BASELINES, MonthlySeries, baseline_forecasts, prepare, windows
 from tests.conftest import cli_env, run_cli
+
+
+@pytest.fixture(scope="module")
+def airline():
+    """The real series, when an offline copy or the Keras cache has it (CI sets NNLAB_DATA_DIR)."""
+    try:
+        return data.load("airline_passengers")
+    except DataError as error:
+        pytest.skip(f"airline passengers not available here: {error}")
+
+
+def test_the_airline_file_parses_to_144_months(airline):
+    months, values = airline.arrays["months"], airline.arrays["values"]
+    assert len(values) == 144 and months[0] == "1949-01" and months[-1] == "1960-12"
+    assert values.sum() == 40363  # the total of R's AirPassengers
 
 
 def tiny_series(values) -> MonthlySeries:
@@ -52,7 +69,7 @@ def test_baselines_on_a_tiny_series():
     assert set(BASELINES) == {"persistence", "seasonal-naive", "trend+months"}
 
 
-def test_lesson_runs_quick_and_writes_its_report(tmp_path):
+def test_lesson_runs_quick_and_writes_its_report(tmp_path, airline):
     workdir = tmp_path / "runs"
     result = run_cli(["run", "lstm-airline", "--quick", "--workdir", str(workdir)], cli_env(tmp_path), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]

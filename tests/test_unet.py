@@ -6,6 +6,8 @@ import re
 import numpy as np
 import pytest
 
+from lessons import data
+from lessons.errors import DataError
 from lessons.unet import Config, augment_pair, make_augmenter, segmentation_metrics
 from tests.conftest import cli_env, run_cli
 
@@ -46,6 +48,11 @@ def test_unet_keeps_the_input_size_and_checks_it():
 
 
 def test_lesson_runs_quick_and_writes_its_report(tmp_path):
+    try:
+        membrane = data.load("isbi_membrane")
+    except DataError as error:
+        pytest.skip(f"ISBI membrane slices not available here: {error}")
+    assert membrane.arrays["images"].shape == (30, 512, 512)
     workdir = tmp_path / "runs"
     result = run_cli(["run", "unet", "--quick", "--workdir", str(workdir)], cli_env(tmp_path), timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
