@@ -87,8 +87,8 @@ def load_data(config: Config, options: RunOptions) -> Segmentation:
     order = np.random.default_rng(options.seed).permutation(len(images))
     val, train = np.sort(order[:config.val_images]), np.sort(order[config.val_images:])
     x, y = resized(images, config.size, binary=False), resized(masks, config.size, binary=True)
-    return Segmentation(x[train], y[train], x[val], y[val], val.tolist(), loaded.name, loaded.sha256,
-                        notes=[f"slices resized from {images.shape[1]}x{images.shape[2]} to {config.size}x{config.size}"])
+    note = f"slices resized from {images.shape[1]}x{images.shape[2]} to {config.size}x{config.size}"
+    return Segmentation(x[train], y[train], x[val], y[val], val.tolist(), loaded.name, loaded.sha256, notes=[note])
 
 
 # ---- augmentation --------------------------------------------------------------------------------
