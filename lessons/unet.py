@@ -74,7 +74,7 @@ class Segmentation:
 
 
 def resized(images: np.ndarray, size: int, *, binary: bool) -> np.ndarray:
-    """(n, H, W) → (n, size, size, 1) float32; a mask is resized bilinearly and thresholded back to {0, 1}."""
+    """(n, H, W) → (n, size, size, 1) float32, area-averaged; a mask is thresholded back to {0, 1} at 0.5."""
     import tensorflow as tf
 
     out = tf.image.resize(images[..., None].astype(np.float32), (size, size), method="area").numpy()
