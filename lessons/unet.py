@@ -258,7 +258,7 @@ def conclusions(view) -> list[str]:
                     for r in (with_aug, without)}
             lines.append(f"Train minus validation pixel accuracy: {100 * gaps[without.variant]:.2f} points without "
                          f"augmentation, {100 * gaps[with_aug.variant]:.2f} with it"
-                         + (": without it the net memorises its 24 training images." if
+                         + (f": without it the net memorises its {view.data_info['sizes']['train']} training images." if
                             gaps[without.variant] > gaps[with_aug.variant] + 0.02 else "."))
     best = best_variant(view)
     if best is not None:
