@@ -461,10 +461,10 @@ def report_sections(view) -> list[str]:
         test = months[-len(view.artifact(naive, "one_step")):]
         for kind, title in (("one_step", "one-step (each month from the true past)"),
                             ("ahead", "12-step recursive (its own predictions fed back)")):
-            path = plots.forecast(months, values, test, {f"{best.variant} (best network)": view.artifact(best, kind),
-                                                         "seasonal-naive": view.artifact(naive, kind)},
-                                  view.figure(f"forecast_{kind}.png"), ylabel="passengers (thousands)",
-                                  title=f"Test forecasts, {title}")
+            lines = {f"{best.variant} (best network, mean over seeds)": view.artifact(best, kind),
+                     "seasonal-naive": view.artifact(naive, kind)}
+            path = plots.forecast(months, values, test, lines, view.figure(f"forecast_{kind}.png"),
+                                  ylabel="passengers (thousands)", title=f"Test forecasts, {title}")
             sections.append(f"### Forecasts against the truth: {kind.replace('_', '-')}\n\n"
                             + view.image(path, f"{kind} forecast against the truth"))
     sections.append(twin_section(view))
@@ -511,8 +511,7 @@ def gradient_section(view) -> str:
             "A memory task: the label is the sign of the *first* of 100 noise values, so learning it needs the "
             "gradient of the loss to reach step 1. ‖g_t‖ is the norm of ∂loss/∂x_t over the test batch; "
             "the ratio ‖g₁‖/‖g₁₀₀‖ says how much weaker the signal is at the oldest step than at the newest. "
-            "Chance "
-            "accuracy is 50%.\n\n" + markdown_table(rows) + "\n\n"
+            "Chance accuracy is 50%.\n\n" + markdown_table(rows) + "\n\n"
             + view.image(init, "gradient norm per step at initialisation") + "\n\n"
             + view.image(trained, "gradient norm per step after training"))
 
