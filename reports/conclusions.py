@@ -64,7 +64,9 @@ def experiment_findings(title: str, records: Sequence[VariantRecord], score: Sco
                               f" (less than the test set's sampling error of ±{score.gap(noise, 0)}: "
                               f"a tie as far as this test set can tell)" if noise and lead < noise else ""))
     if baseline is not None and not math.isnan(score.get(baseline)):
-        extras.append(f"{score.gap(score.get(best), score.get(baseline))} better than the baseline "
+        ahead = (score.get(best) >= score.get(baseline)) == score.higher_is_better
+        extras.append(f"{score.gap(score.get(best), score.get(baseline))} {'better' if ahead else 'worse'} "
+                      f"than the baseline "
                       f"`{baseline.variant}` ({score.show(score.get(baseline))})")
     findings = [sentence + (", " + " and ".join(extras) if extras else "") + "."]
     if len(ranked) > 2 and score.get(ranked[-1]) != score.get(best):

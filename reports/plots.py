@@ -271,3 +271,37 @@ def image_grid(images: Sequence, captions: Sequence[str], path: Path, *, title: 
         ax.set_title(caption, fontsize=7)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def forecast(months: Sequence[str], values: Sequence[float], forecast_months: Sequence[str],
+             forecasts: dict[str, Sequence[float]], path: Path, *, title: str, ylabel: str) -> Path:
+    """The true series (black) and each named forecast of its last months, with the forecast region shaded."""
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    where = {month: i for i, month in enumerate(months)}
+    start = where[forecast_months[0]]
+    ax.axvspan(start - 0.5, len(months) - 0.5, color="0.92", label="test months")
+    ax.plot(range(len(months)), values, color="black", lw=2, label="truth")
+    for i, (name, predicted) in enumerate(forecasts.items()):
+        ax.plot([where[m] for m in forecast_months], predicted, color=f"C{i}", marker="o", ms=3, label=name)
+    ticks = range(0, len(months), 6)
+    ax.set_xticks(list(ticks), [months[t] for t in ticks], rotation=45, ha="right", fontsize=8)
+    ax.set_xlabel("month")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def segmentation_panels(images: Sequence, truths: Sequence, predictions: Sequence, path: Path, *,
+                        title: str) -> Path:
+    """One row per example: the input image, the true mask and the predicted mask (white = positive class)."""
+    rows = len(images)
+    fig, axes = plt.subplots(rows, 3, figsize=(7.5, 2.6 * rows), squeeze=False)
+    for row, panels in enumerate(zip(images, truths, predictions)):
+        for col, (panel, name) in enumerate(zip(panels, ("input", "true mask", "predicted mask"))):
+            axes[row, col].imshow(np.asarray(panel, dtype=float), cmap="gray", vmin=0, vmax=1)
+            axes[row, col].set_title(name, fontsize=9)
+            axes[row, col].axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -13,7 +13,7 @@ from tests.conftest import cli_env, run_cli
     (["run", "fashion-mlp", "--epochs", "ten"], "--epochs: expected a positive integer. Received: 'ten'"),
     (["run", "fashion-mlp", "--seed", "-1"], "--seed: expected an integer from 0"),
     (["run", "fashion-mlp", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-    (["run", "unet"], "lesson 'unet' is planned but not built yet"),
+    (["run", "data-engineering"], "lesson 'data-engineering' is planned but not built yet"),
     (["report", "fashion-mlp"], "no results store in"),
     ([], "the following arguments are required: COMMAND"),
 ])
