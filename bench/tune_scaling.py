@@ -6,7 +6,7 @@ count, and prints trials per minute for N = 1 and N = 2 and their ratio. Target 
 ratio ≥ 1.6. The clock runs from the first worker's start to the last worker's exit, so process
 start-up (importing TensorFlow) is counted, as a user would wait for it.
 
-    NNLAB_DATA_DIR=<offline copy, optional> python bench/tune_scaling.py [--trials 12] [--epochs 2]
+    NNLAB_DATA_DIR=<offline copy, optional> python bench/tune_scaling.py [--trials 24] [--epochs 2]
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def search(workers: int, trials: int, epochs: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--trials", type=int, default=24)
     parser.add_argument("--epochs", type=int, default=2)
     args = parser.parse_args()
     rates = {}
