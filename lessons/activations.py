@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from lessons.classifiers import majority_outcome
 from lessons.data import ImageClasses, bundled_digits
 from lessons.numpy_training import dense_network_outcome
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 from tf_raw.activations import ACTIVATIONS
 
 SLUG = "activations"
@@ -49,12 +49,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=4, seeds=1)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=4, seeds=1)
 
 
 # ---- data ----------------------------------------------------------------------------------------

@@ -26,12 +26,12 @@ Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]` or `python -m lessons
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from keras_models.conv import build_conv_net
 from lessons.classifiers import keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "cifar10"
 TARGET_TEST_ACCURACY = 0.85
@@ -67,12 +67,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2, xla=False, patience=1, lr_patience=1)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2, xla=False, patience=1, lr_patience=1)
 
 
 # ---- data ----------------------------------------------------------------------------------------

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from keras_models.dense import build_dense_net
 from lessons.data import Regression, Standardizer
 from lessons.regressors import keras_regression_outcome
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 from reports.regression import metric_columns, metric_formats
 
 SLUG = "dropout"
@@ -48,12 +48,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=20, mc_samples=10, n_val=100, grid_points=101)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=20, mc_samples=10, n_val=100, grid_points=101)
 
 
 # ---- data: generated from the seed --------------------------------------------------------------

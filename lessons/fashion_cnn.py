@@ -25,14 +25,14 @@ Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]` or `python -m les
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from keras_models.conv import build_conv_net, conv_param_count
 from keras_models.dense import build_dense_net
 from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-cnn"
 TARGET_TEST_ACCURACY = 0.93
@@ -85,12 +85,7 @@ def best_dense_record(options: RunOptions) -> dict | None:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2, xla=False, patience=None, lr_patience=None)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2, xla=False, patience=None, lr_patience=None)
 
 
 # ---- data ----------------------------------------------------------------------------------------

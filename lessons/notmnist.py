@@ -30,7 +30,7 @@ from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
 from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
 from lessons.data import ImageClasses, image_census, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "notmnist"
 TARGET_CNN_ACCURACY = 0.93
@@ -56,12 +56,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2, xla=False, patience=None, lr_patience=None)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2, xla=False, patience=None, lr_patience=None)
 
 
 # ---- data ----------------------------------------------------------------------------------------

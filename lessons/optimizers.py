@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from lessons.classifiers import majority_outcome
 from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "optimizers"
 EQUALITY_TOLERANCE = 1e-6
@@ -64,12 +64,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, steps=100, epochs=2)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, steps=100, epochs=2)
 
 
 # ---- data: the surfaces are formulas; the network part uses Fashion-MNIST -------------------------

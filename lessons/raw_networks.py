@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import hashlib
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from lessons.classifiers import majority_outcome
 from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "raw-networks"
 TARGET_CNN_TEST_ACCURACY = 0.90
@@ -51,12 +51,7 @@ class Config:
 
 
 def make_config(options: RunOptions) -> Config:
-    config = Config()
-    if options.quick:
-        config = replace(config, epochs=2)
-    if options.epochs:
-        config = replace(config, epochs=options.epochs)
-    return config
+    return apply_run_options(Config(), options, epochs=2)
 
 
 # ---- data ----------------------------------------------------------------------------------------
