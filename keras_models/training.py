@@ -81,7 +81,7 @@ def fit_model(model: keras.Model, x_train, y_train, x_val, y_val, *, loss, metri
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                            patience=lr_patience, min_lr=1e-5))
     fitted = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                       batch_size=batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+                       batch_size=None if isinstance(x_train, keras.utils.PyDataset) else batch_size, shuffle=True, verbose=0, callbacks=callbacks)
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
     return FitResult(history, float(np.median(log.seconds)), len(log.seconds))
 

@@ -305,3 +305,22 @@ def segmentation_panels(images: Sequence, truths: Sequence, predictions: Sequenc
             axes[row, col].axis("off")
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def attention_maps(maps: Sequence[tuple[str, dict]], path: Path, *, title: str, columns: int = 3) -> Path:
+    """Per (model, example): its attention weights as a heat map, output words down, source words across."""
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.6 * columns, 4.2 * rows), squeeze=False)
+    for ax in axes.flat[len(maps):]:
+        ax.axis("off")
+    for ax, (model, example) in zip(axes.flat, maps):
+        weights = np.asarray(example["weights"])
+        output = list(example["output"]) + ["[end]"]
+        ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+        ax.set_xticks(range(len(example["source"])), example["source"], rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(len(weights)), output[:len(weights)], fontsize=8)
+        ax.set_title(f"{model}: test sentence {example['index']}", fontsize=9)
+        ax.set_xlabel("English (source)", fontsize=8)
+        ax.set_ylabel("German (output)", fontsize=8)
+    fig.suptitle(title)
+    return _save(fig, path)

@@ -1,0 +1,474 @@
+"""Lesson 18 · attention-translation: English → German with an encoder-decoder, without and with
+attention (Neural Networks 2, lesson 9).
+
+What it teaches: why a decoder that sees only the encoder's final state forgets long sentences, and
+how attention fixes it by letting each output word look back at every input word; what the
+attention weights look like (a soft word alignment); how translations are scored (BLEU).
+  (a) baselines: copying the English sentence unchanged (the BLEU a system gets for names, numbers
+      and punctuation alone) and the encoder-decoder GRU without attention;
+  (b) attention: the same network plus Bahdanau (additive) or Luong (multiplicative) attention.
+All three networks share embedding sizes, GRU sizes and the output layer (keras_models/seq2seq.py);
+they train with teacher forcing (the decoder reads the true previous word) and translate with greedy
+decoding (it reads its own previous word, the most likely one). The attention layer is checked
+against tf_raw/attention.py, written with TensorFlow ops, on the trained weights and real sentences.
+
+Data: Multi30K task 1, image captions in English with German translations: 29,000 training pairs,
+the 1,014-pair validation set (early stopping) and the 1,000-pair 2016 test set (BLEU). Vocabularies
+(TextVectorization, the most frequent words of the training text only) and sequence lengths are in
+Config; longer sentences are cut.
+
+BLEU: sacreBLEU's corpus BLEU with its standard 13a tokenisation, case-insensitive (the model writes
+lower case), on the detokenised output against the original German references.
+
+Expected full result (bench/attention_translation): test BLEU about 30 with attention, several points
+above the no-attention baseline (COURSE.md target: attention beats the baseline); about an hour on a
+2-core CPU.
+
+Run: `nnlab run attention-translation [--quick] [--seed N] [--epochs N]`, then
+`nnlab translate "a man is riding a bike"` translates with the best trained model.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from lessons.data import load
+from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+
+SLUG = "attention-translation"
+ATTENTION_KINDS = ("bahdanau", "luong")
+
+
+@dataclass(frozen=True)
+class Config:
+    train_pairs: int | None = None    # None: all 29,000
+    eval_pairs: int | None = None     # None: the whole validation and test sets
+    source_length: int = 22           # tokens; 97% of the English training sentences fit
+    target_length: int = 24           # tokens including [start] and [end]
+    source_vocab: int = 5000          # ≈ English words seen at least 3 times in training
+    target_vocab: int = 6000          # ≈ German words seen at least 3 times
+    embedding_dim: int = 128
+    units: int = 256
+    cell: str = "gru"
+    dropout: float = 0.2
+    epochs: int = 12
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    clipnorm: float = 1.0             # recurrent nets: one huge gradient step can undo an epoch
+    patience: int = 2                 # early stopping on validation loss, best weights kept
+    lr_patience: int = 1              # halve the learning rate when validation loss stalls
+    xla: bool = False                 # batches vary in length (LengthBatches): XLA would compile each shape
+    examples: int = 6                 # test sentences shown translated by every model
+    heatmaps: int = 3                 # test sentences whose attention weights are drawn
+    bootstrap: int = 200              # paired bootstrap resamples of the test set for the BLEU gap
+    length_buckets: tuple[int, ...] = (8, 12, 16)   # source words: ≤8, 9-12, 13-16, >16
+
+
+def make_config(options: RunOptions) -> Config:
+    return apply_run_options(Config(), options, train_pairs=2000, eval_pairs=120, source_vocab=800,
+                             target_vocab=1000, embedding_dim=32, units=48, epochs=2, bootstrap=30)
+
+
+QUICK_NOTE = "2,000 training pairs, tiny networks, 2 epochs: BLEU near 0, NOT the lesson's results"
+
+
+# ---- data ----------------------------------------------------------------------------------------
+
+@dataclass
+class Translation:
+    """Sentence pairs (lists of str) per split, their token ids, and the vectorizers fitted on train."""
+
+    sentences: dict[str, tuple[list[str], list[str]]]    # split -> (English, German)
+    source: object                                        # keras_models.text.SentenceVectorizer
+    target: object
+    ids: dict[str, tuple[np.ndarray, np.ndarray]]         # split -> (source ids, target ids with start/end)
+    model_dir: Path
+    dataset: str
+    sha256: str
+    fallback: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    def info(self) -> dict:
+        return {"dataset": self.dataset, "notes": self.notes,
+                "sizes": {split: len(pair[0]) for split, pair in self.sentences.items()},
+                "vocabulary": {"source": len(self.source.vocabulary), "target": len(self.target.vocabulary)},
+                "cut": {split: self.cut_share(split) for split in self.sentences}}
+
+    def cut_share(self, split: str) -> float:
+        """Share of this split's target sentences too long for target_length (they lose their end)."""
+        from keras_models.text import standardize
+
+        limit = self.target.length - 2
+        german = self.sentences[split][1]
+        return float(np.mean([len(standardize(s).split()) > limit for s in german]))
+
+
+SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
+
+
+def load_data(config: Config, options: RunOptions) -> Translation:
+    from keras_models.text import SentenceVectorizer
+
+    loaded = load("multi30k")
+    limits = {"train": config.train_pairs, "val": config.eval_pairs, "test": config.eval_pairs}
+    sentences = {split: ([str(s) for s in loaded.arrays[f"{name}.en"][:limits[split]]],
+                         [str(s) for s in loaded.arrays[f"{name}.de"][:limits[split]]])
+                 for split, name in SPLITS.items()}
+    english, german = sentences["train"]
+    # the vocabularies come from the training sentences only; val/test words outside them are [UNK]
+    source = SentenceVectorizer(config.source_length, max_tokens=config.source_vocab).adapt(english)
+    target = SentenceVectorizer(config.target_length, max_tokens=config.target_vocab, targets=True).adapt(german)
+    ids = {split: (source(en), target(de)) for split, (en, de) in sentences.items()}
+    notes = [f"the first {config.train_pairs:,} training pairs" if config.train_pairs else "",
+             f"the first {config.eval_pairs:,} validation and test pairs" if config.eval_pairs else ""]
+    return Translation(sentences, source, target, ids, Path(options.workdir) / SLUG / "models",
+                       loaded.name, loaded.sha256, notes=[n for n in notes if n])
+
+
+# ---- scoring -------------------------------------------------------------------------------------
+
+def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
+    """sacreBLEU corpus BLEU (0-100), 13a tokenisation, case-insensitive."""
+    import sacrebleu
+
+    return float(sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score)
+
+
+def paired_bootstrap(a: list[str], b: list[str], references: list[str], resamples: int, seed: int) -> dict:
+    """Resample test sentences with replacement; BLEU of a minus BLEU of b on each resample (Koehn 2004).
+    Returns the mean gap, a 95% interval and the share of resamples where a beats b."""
+    rng = np.random.default_rng(seed)
+    gaps = []
+    for _ in range(resamples):
+        pick = rng.integers(0, len(references), len(references))
+        refs = [references[i] for i in pick]
+        gaps.append(corpus_bleu([a[i] for i in pick], refs) - corpus_bleu([b[i] for i in pick], refs))
+    gaps = np.array(gaps)
+    return {"mean": float(gaps.mean()), "low": float(np.percentile(gaps, 2.5)),
+            "high": float(np.percentile(gaps, 97.5)), "wins": float(np.mean(gaps > 0)), "resamples": resamples}
+
+
+def length_bucket(words: int, buckets: tuple[int, ...]) -> str:
+    edges = (0, *buckets)
+    for low, high in zip(edges, buckets):
+        if words <= high:
+            return f"{low + 1}-{high}"
+    return f">{buckets[-1]}"
+
+
+def bleu_by_length(hypotheses: list[str], english: list[str], references: list[str],
+                   buckets: tuple[int, ...]) -> dict[str, float]:
+    """Corpus BLEU of the test sentences grouped by the English sentence's length in words."""
+    from keras_models.text import standardize
+
+    groups: dict[str, list[int]] = {}
+    for i, sentence in enumerate(english):
+        groups.setdefault(length_bucket(len(standardize(sentence).split()), buckets), []).append(i)
+    order = [length_bucket(b, buckets) for b in buckets] + [f">{buckets[-1]}"]
+    return {name: corpus_bleu([hypotheses[i] for i in groups[name]], [references[i] for i in groups[name]])
+            for name in order if name in groups}
+
+
+# ---- the experiment grid -------------------------------------------------------------------------
+
+def grid(config: Config, data: Translation) -> list[Variant]:
+    variants = [Variant("baseline", "copy-source", {"model": "copy"}),
+                Variant("baseline", "no-attention", {"model": "seq2seq", "attention": "none"})]
+    variants += [Variant("attention", kind, {"model": "seq2seq", "attention": kind}) for kind in ATTENTION_KINDS]
+    return variants
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+def model_stem(variant: Variant, config: Config, data: Translation, seed: int) -> Path:
+    """Where a trained model is kept: its name plus a digest of everything that made it."""
+    blob = json.dumps({"params": variant.params, "config": asdict(config), "seed": seed,
+                       "sha256": data.sha256}, sort_keys=True)
+    return data.model_dir / f"{variant.name}-seed{seed}-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+
+
+def show_indices(data: Translation, config: Config) -> tuple[list[int], list[int]]:
+    """Test sentences shown in the report: the first `examples`, and for heat maps the first
+    `heatmaps` of 8-14 words (long enough to show reordering, short enough to read)."""
+    from keras_models.text import standardize
+
+    english = data.sentences["test"][0]
+    medium = [i for i, s in enumerate(english) if 8 <= len(standardize(s).split()) <= 14]
+    return list(range(min(config.examples, len(english)))), medium[:config.heatmaps]
+
+
+def translate_split(model, data: Translation, split: str, batch: int = 256):
+    """Greedy translations of a split: (detokenised sentences, token lists, attention per sentence)."""
+    from keras_models.seq2seq import greedy_decode
+    from keras_models.text import END, START, detokenize
+
+    source_ids = data.ids[split][0]
+    outputs, weights = [], []
+    for begin in range(0, len(source_ids), batch):
+        tokens, attention = greedy_decode(model, source_ids[begin:begin + batch], data.target.id_of(START),
+                                          data.target.id_of(END), data.target.length)
+        outputs += [data.target.words(row) for row in tokens]
+        weights += [None] * len(tokens) if attention is None else list(attention)
+    return [detokenize(words) for words in outputs], outputs, weights
+
+
+def train(variant: Variant, data: Translation, config: Config, seed: int) -> Outcome:
+    english, german = data.sentences["test"]
+    if variant.params["model"] == "copy":
+        metrics = {split: {"bleu": corpus_bleu(data.sentences[split][0], data.sentences[split][1])}
+                   for split in ("val", "test")}
+        return Outcome(metrics, artifacts={"translations": english, "references": german})
+    import keras
+
+    from keras_models.seq2seq import MaskedTokenAccuracy, Translator, translation_loss
+    from keras_models.length_batches import LengthBatches
+    from keras_models.training import fit_model
+    from lessons.translator_files import save_translator
+
+    model = Translator(config.source_vocab, config.target_vocab, embedding_dim=config.embedding_dim,
+                       units=config.units, attention=variant.params["attention"], cell=config.cell,
+                       dropout=config.dropout)
+    (x_train, y_train), (x_val, y_val) = data.ids["train"], data.ids["val"]
+    # teacher forcing: the decoder reads "[start] w1 .. wn" and learns to output "w1 .. wn [end]"
+    batches = LengthBatches(x_train, y_train, config.batch_size, seed)
+    fitted = fit_model(model, batches, None, (x_val, y_val[:, :-1]), y_val[:, 1:],
+                       loss=translation_loss(), metrics=[MaskedTokenAccuracy()], monitor="val_loss",
+                       optimizer=keras.optimizers.Adam(config.learning_rate, clipnorm=config.clipnorm),
+                       epochs=config.epochs, batch_size=config.batch_size, label=variant.name,
+                       patience=config.patience, lr_patience=config.lr_patience, jit_compile=config.xla)
+    metrics = {}
+    for split in ("train", "val", "test"):
+        x, y = data.ids[split]
+        x, y = x[:2000], y[:2000]   # teacher-forced loss on train: a 2,000-pair sample is plenty
+        loss, accuracy = model.evaluate((x, y[:, :-1]), y[:, 1:], batch_size=256, verbose=0)
+        metrics[split] = {"loss": float(loss), "token_accuracy": float(accuracy)}
+    start = time.perf_counter()
+    for split in ("val", "test"):
+        hypotheses, _, _ = translate_split(model, data, split)
+        metrics[split]["bleu"] = corpus_bleu(hypotheses, data.sentences[split][1])
+    decode_seconds = time.perf_counter() - start
+    test_words = translate_split(model, data, "test")
+    weights_file = save_translator(model_stem(variant, config, data, seed), model, data.source, data.target)
+    _, heat = show_indices(data, config)
+    source_words = [data.source.words(row) for row in data.ids["test"][0]]
+    maps = [{"index": i, "source": source_words[i], "output": test_words[1][i],
+             "weights": np.round(test_words[2][i][:len(test_words[1][i]) + 1, :len(source_words[i])], 4).tolist()}
+            for i in heat if test_words[2][i] is not None]
+    info = {"parameters": model.count_params(), "epochs_run": fitted.epochs_run,
+            "seconds_per_epoch": fitted.seconds_per_epoch, "decode_seconds": decode_seconds,
+            "model_file": str(weights_file)}
+    if variant.params["attention"] != "none":
+        info["raw_attention_check"] = raw_attention_check(model, data)
+    return Outcome(metrics, fitted.history, info, {"translations": test_words[0], "heatmaps": maps})
+
+
+def raw_attention_check(model, data: Translation, sentences: int = 64) -> dict:
+    """The trained attention layer against tf_raw/attention.py with its weights copied, on real test
+    sentences (teacher-forced decoder states as queries): max |difference| of contexts and weights."""
+    import keras
+    from keras import ops
+
+    if keras.backend.backend() != "tensorflow":
+        return {"skipped": f"tf_raw needs the tensorflow backend, not {keras.backend.backend()}"}
+    from tf_raw.attention import bahdanau_attention, luong_attention
+
+    source, target = data.ids["test"][0][:sentences], data.ids["test"][1][:sentences, :-1]
+    encoder_outputs, states, source_mask = model.encode(source)
+    target_mask = ops.not_equal(target, 0)
+    decoded, *_ = model.decoder_rnn(model.target_embedding(target), initial_state=states, mask=target_mask)
+    context, weights = model.attention(decoded, encoder_outputs, query_mask=target_mask, value_mask=source_mask)
+    layer = model.attention
+    if model.settings["attention"] == "luong":
+        raw = luong_attention(decoded, encoder_outputs, encoder_outputs, layer.query_dense.kernel.value,
+                              value_mask=source_mask, query_mask=target_mask)
+    else:
+        raw = bahdanau_attention(decoded, encoder_outputs, encoder_outputs, layer.query_dense.kernel.value,
+                                 layer.key_dense.kernel.value, layer.attention.scale.value,
+                                 value_mask=source_mask, query_mask=target_mask)
+    return {"sentences": sentences,
+            "context": float(np.max(np.abs(ops.convert_to_numpy(context) - raw[0].numpy()))),
+            "weights": float(np.max(np.abs(ops.convert_to_numpy(weights) - raw[1].numpy())))}
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+def _bleu(split: str):
+    from reports.conclusions import Score
+
+    return Score(f"{'test' if split == 'test' else 'validation'} BLEU", lambda r: r.metric(split, "bleu"),
+                 as_percent=False)
+
+
+TEST_BLEU = _bleu("test")
+
+
+def test_sentences(view) -> tuple[list[str], list[str]]:
+    """The test set's English sentences and German references, kept with the copy-source baseline."""
+    copy = next((r for r in view.records if r.params.get("model") == "copy"), None)
+    if copy is None:
+        return [], []
+    return view.artifact(copy, "translations"), view.artifact(copy, "references")
+
+
+def run_config(view) -> dict:
+    return view.records[0].config if view.records else asdict(Config())
+
+
+def bucket_sizes(english: list[str], buckets: tuple[int, ...]) -> dict[str, int]:
+    from keras_models.text import standardize
+
+    sizes: dict[str, int] = {}
+    for sentence in english:
+        name = length_bucket(len(standardize(sentence).split()), buckets)
+        sizes[name] = sizes.get(name, 0) + 1
+    return sizes
+
+
+def results_table(records) -> str:
+    from reports.tables import count, markdown_table
+
+    def number(digits):
+        return lambda v: f"{v:.{digits}f}"
+
+    rows = [{"variant": f"*{r.variant}*" if r.experiment == "baseline" else f"`{r.variant}`",
+             "attention": r.params.get("attention", "–"),
+             "test BLEU": r.metric("test", "bleu"), "val BLEU": r.metric("val", "bleu"),
+             "test token acc (teacher forced)": r.metric("test", "token_accuracy", None),
+             "test loss": r.metric("test", "loss", None), "train loss": r.metric("train", "loss", None),
+             "parameters": r.info.get("parameters"), "epochs": r.info.get("epochs_run"),
+             "s/epoch": r.info.get("seconds_per_epoch")} for r in records]
+    fmt = {"test BLEU": number(2), "val BLEU": number(2), "test loss": number(3), "train loss": number(3),
+           "test token acc (teacher forced)": lambda v: f"{100 * v:.2f}%", "parameters": count,
+           "s/epoch": number(1)}
+    return markdown_table(rows, formats=fmt)
+
+
+def examples_table(view, records) -> str:
+    from reports.tables import markdown_table
+
+    english, german = test_sentences(view)
+    shown = range(min(run_config(view)["examples"], len(english)))
+    translations = {r.variant: view.artifact(r, "translations") for r in records if r.params["model"] != "copy"}
+    rows = [{"English": english[i], "reference": german[i], **{f"`{name}`": out[i] for name, out in
+                                                                translations.items()}} for i in shown]
+    return markdown_table(rows)
+
+
+def report_sections(view) -> list[str]:
+    from reports import plots
+    from reports.tables import markdown_table
+
+    records = view.records
+    info = view.data_info
+    sections = ["## Every model against the baselines\n\n"
+                f"Vocabularies (from the training sentences): {info['vocabulary']['source']:,} English and "
+                f"{info['vocabulary']['target']:,} German tokens; German sentences cut at the target length: "
+                f"{100 * info['cut']['train']:.1f}% of training, {100 * info['cut']['test']:.1f}% of test. "
+                "BLEU: sacreBLEU corpus score on greedy translations (case-insensitive, 13a tokens); token "
+                "accuracy: next-word accuracy when the decoder is fed the true previous words.\n\n"
+                + results_table(records)]
+    english, german = test_sentences(view)
+    if english:
+        sections.append("## Example test translations\n\n" + examples_table(view, records))
+    networks = [r for r in records if r.params["model"] == "seq2seq"]
+    maps = [(r.variant, m) for r in networks for m in (view.artifact(r, "heatmaps") or [])]
+    if maps:
+        path = plots.attention_maps(maps, view.figure("attention.png"),
+                                    title="Attention weights: which English word each German word looked at")
+        sections.append("## Attention heat maps\n\nEach row is one output word; dark cells are the source words "
+                        "its attention weights (summing to 1 along the row) pointed at.\n\n"
+                        + view.image(path, "attention weights"))
+    buckets = tuple(run_config(view)["length_buckets"])
+    by_length = {r.variant: bleu_by_length(view.artifact(r, "translations"), english, german,
+                                           buckets) for r in records} if english else {}
+    if english and by_length:
+        groups = list(next(iter(by_length.values())))
+        path = plots.grouped_bars(groups, {name: [scores.get(g, float("nan")) for g in groups]
+                                           for name, scores in by_length.items()},
+                                  view.figure("bleu_by_length.png"),
+                                  title="Test BLEU by English sentence length", ylabel="BLEU")
+        sizes = bucket_sizes(english, buckets)
+        sections.append("## BLEU by sentence length\n\nTest sentences grouped by English length in words ("
+                        + ", ".join(f"{g}: {sizes.get(g, 0)}" for g in groups) + ").\n\n"
+                        + view.image(path, "BLEU by sentence length"))
+    if networks:
+        curves = {r.variant: {"val_loss": r.history.get("val_loss", []), "loss": r.history.get("loss", [])}
+                  for r in networks}
+        path = plots.learning_curves(curves, view.figure("curves_loss.png"), metric="loss",
+                                     title="Token cross-entropy per epoch (teacher forced)", ylabel="loss")
+        sections.append("## Learning curves\n\n" + view.image(path, "loss per epoch"))
+    checks = [r for r in networks if "raw_attention_check" in r.info]
+    if checks:
+        rows = [{"model": f"`{r.variant}`", **({"max abs diff, context": f"{c['context']:.2e}",
+                                                "max abs diff, weights": f"{c['weights']:.2e}",
+                                                "test sentences": c["sentences"]} if "skipped" not in c
+                                               else {"max abs diff, context": c["skipped"]})}
+                for r in checks for c in [r.info["raw_attention_check"]]]
+        sections.append("## From scratch: tf_raw attention against the trained Keras layer\n\n"
+                        "tf_raw/attention.py computes the same attention with TensorFlow ops from the trained "
+                        "layer's weights, on the teacher-forced decoder states of real test sentences.\n\n"
+                        + markdown_table(rows))
+    return sections
+
+
+def conclusions(view) -> list[str]:
+    lines = []
+    by_name = {r.variant: r for r in view.records}
+    baseline, copy = by_name.get("no-attention"), by_name.get("copy-source")
+    english, german = test_sentences(view)
+    attention = [by_name[k] for k in ATTENTION_KINDS if k in by_name]
+    if copy is not None and baseline is not None:
+        lines.append(f"(a) Copying the English sentence scores {copy.metric('test', 'bleu'):.2f} BLEU (shared "
+                     f"names, numbers, punctuation); the encoder-decoder without attention "
+                     f"{baseline.metric('test', 'bleu'):.2f}.")
+    for record in attention:
+        if baseline is None:
+            break
+        gap = record.metric("test", "bleu") - baseline.metric("test", "bleu")
+        boot = paired_bootstrap(view.artifact(record, "translations"), view.artifact(baseline, "translations"),
+                                german, run_config(view)["bootstrap"], seed=view.run["seed"])
+        verdict = ("beyond sampling error" if boot["low"] > 0 or boot["high"] < 0
+                   else "within sampling error: the 95% interval includes 0")
+        lines.append(f"(b) `{record.variant}` attention: test BLEU {record.metric('test', 'bleu'):.2f} vs "
+                     f"{baseline.metric('test', 'bleu'):.2f} without attention ({'+' if gap >= 0 else ''}{gap:.2f}; "
+                     f"paired bootstrap over {boot['resamples']} resamples of the test sentences: 95% interval "
+                     f"[{boot['low']:+.2f}, {boot['high']:+.2f}], ahead in {100 * boot['wins']:.0f}% of them, "
+                     f"{verdict}).")
+    buckets = tuple(run_config(view)["length_buckets"])
+    if baseline is not None and attention and english:
+        best = max(attention, key=TEST_BLEU.get)
+        ours = bleu_by_length(view.artifact(best, "translations"), english, german, buckets)
+        theirs = bleu_by_length(view.artifact(baseline, "translations"), english, german, buckets)
+        shortest, longest = next(iter(ours)), list(ours)[-1]
+        lines.append(f"By length: `{best.variant}` leads the baseline by {ours[shortest] - theirs[shortest]:+.2f} "
+                     f"BLEU on sentences of {shortest} words and by {ours[longest] - theirs[longest]:+.2f} on "
+                     f"{longest} words"
+                     + (": the longer the sentence, the more a single state vector loses." if
+                        ours[longest] - theirs[longest] > ours[shortest] - theirs[shortest] else "."))
+    overfit = [r for r in view.records if r.params.get("model") == "seq2seq"
+               and r.metric("test", "loss") - r.metric("train", "loss") > 0.5]
+    if overfit:
+        lines.append("Train loss well below test loss (gap > 0.5 nats): "
+                     + ", ".join(f"`{r.variant}` {r.metric('train', 'loss'):.2f} vs {r.metric('test', 'loss'):.2f}"
+                                 for r in overfit) + "; 29,000 captions are a small corpus for translation.")
+    if baseline is not None and attention:
+        best = max(attention, key=TEST_BLEU.get)
+        met = best.metric("test", "bleu") > baseline.metric("test", "bleu")
+        figures = (f"`{best.variant}` {best.metric('test', 'bleu'):.2f} vs no attention "
+                   f"{baseline.metric('test', 'bleu'):.2f} test BLEU")
+        lines.append(f"Target (attention beats the no-attention baseline): {'met' if met else 'NOT met'} ({figures})"
+                     if not view.quick else f"Target (attention beats the no-attention baseline) applies to a full "
+                     f"run; this quick run: {figures}.")
+    return lines
+
+
+if __name__ == "__main__":
+    from lessons.cli import main
+
+    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -1,0 +1,63 @@
+"""A trained translator on disk: its weights (`<stem>.weights.h5`) and what rebuilds it (`<stem>.json`:
+the model's settings, both vocabularies and sequence lengths), so `nnlab translate` can load it
+without the data set. Both files are written under a temporary name and renamed, so an interrupted
+save never leaves a half-written model behind.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from keras_models.text import END, START, SentenceVectorizer
+
+
+@dataclass
+class LoadedTranslator:
+    model: object
+    source: SentenceVectorizer
+    target: SentenceVectorizer
+
+    def translate(self, sentences: list[str]) -> tuple[list[list[str]], list[list[str]], list]:
+        """Greedy translations: (output tokens per sentence, source tokens per sentence, attention
+        weights per sentence as (output length, source length) arrays, or None without attention)."""
+        from keras_models.seq2seq import greedy_decode
+
+        ids = self.source(sentences)
+        tokens, weights = greedy_decode(self.model, ids, self.target.id_of(START), self.target.id_of(END),
+                                        self.target.length)
+        outputs = [self.target.words(row) for row in tokens]
+        sources = [self.source.words(row) for row in ids]
+        attention = [None if weights is None else weights[i, :len(out) + 1, :len(src)]
+                     for i, (out, src) in enumerate(zip(outputs, sources))]
+        return outputs, sources, attention
+
+
+def save_translator(stem: Path, model, source: SentenceVectorizer, target: SentenceVectorizer) -> Path:
+    """Write `<stem>.weights.h5` and `<stem>.json`; returns the weights path."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    weights, spec = Path(f"{stem}.weights.h5"), Path(f"{stem}.json")
+    partial = Path(f"{stem}.partial.weights.h5")
+    model.save_weights(str(partial))
+    os.replace(partial, weights)
+    blob = {"settings": model.settings, "source_length": source.length, "target_length": target.length,
+            "source_vocabulary": source.vocabulary, "target_vocabulary": target.vocabulary}
+    partial_spec = spec.with_suffix(".partial")
+    partial_spec.write_text(json.dumps(blob, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial_spec, spec)
+    return weights
+
+
+def load_translator(weights: Path) -> LoadedTranslator:
+    """Rebuild the model and its vectorizers from the files `save_translator` wrote."""
+    from keras_models.seq2seq import Translator
+
+    weights = Path(weights)
+    spec = json.loads(weights.with_name(weights.name.replace(".weights.h5", ".json")).read_text(encoding="utf-8"))
+    source = SentenceVectorizer(spec["source_length"], vocabulary=spec["source_vocabulary"])
+    target = SentenceVectorizer(spec["target_length"], vocabulary=spec["target_vocabulary"], targets=True)
+    model = Translator(**spec["settings"])
+    model((source(["a"]), target(["a"])[:, :-1]))  # build the weights before loading them
+    model.load_weights(str(weights))
+    return LoadedTranslator(model, source, target)
