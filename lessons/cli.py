@@ -175,6 +175,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="--worker: where the chief listens, e.g. 10.0.0.5:8000")
     add_workdir(tune)
 
+    translate = commands.add_parser(
+        "translate", help="English to German with a model trained by `nnlab run attention-translation`")
+    translate.add_argument("text", nargs="+", help="English sentences, each in quotes")
+    translate.add_argument("--model", default=None,
+                           help="which trained model: no-attention, bahdanau or luong (default: best test BLEU)")
+    translate.add_argument("--alignment", action="store_true",
+                           help="also show, for each German word, the English word attention weighted most")
+    add_workdir(translate)
+
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
     add_workdir(report)
@@ -281,6 +290,21 @@ def cmd_tune(args) -> int:
     return 0
 
 
+def cmd_translate(args) -> int:
+    from lessons.runner import default_workdir
+    from lessons.translate import find_translator, run_translate
+
+    sentences = [text.strip() for text in args.text]
+    if not all(sentences):
+        raise UserError("an empty sentence was given. Fix: pass English text in quotes, e.g. "
+                        "nnlab translate \"a dog runs\"")
+    workdir = args.workdir or default_workdir()
+    find_translator(workdir, args.model)  # a missing model is reported before TensorFlow is imported
+    import_keras_quietly()
+    run_translate(sentences, workdir, args.model, args.alignment)
+    return 0
+
+
 def cmd_report(args) -> int:
     from lessons.catalog import load_module, ready
     from lessons.runner import default_workdir
@@ -304,7 +328,8 @@ def cmd_report(args) -> int:
     return 0
 
 
-HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect}
+HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
+            "translate": cmd_translate}
 
 
 def main(argv: list[str] | None = None) -> int:
