@@ -172,3 +172,54 @@ def greedy_decode(model: Translator, source, start_id: int, end_id: int, max_len
     after_end = np.concatenate([np.zeros((len(tokens), 1), bool), ended[:, :-1]], axis=1)
     tokens = np.where(after_end, 0, tokens)
     return tokens, (np.stack(weights, axis=1) if weights else None)
+
+
+def beam_decode(model: Translator, source, start_id: int, end_id: int, max_length: int, beam: int = 4,
+                length_alpha: float = 0.6):
+    """Translate a batch keeping the `beam` most likely partial translations of each sentence.
+
+    At every step each kept hypothesis is extended by every word; the `beam` best of the beam × vocab
+    extensions (by summed log-probability) survive. A hypothesis that emits `end_id` is finished and
+    keeps its score. The winner maximises log p / (length ** length_alpha): without that division,
+    short translations always win because every extra word multiplies in a probability below 1
+    (GNMT's length penalty takes the same idea further). beam=1 is greedy decoding.
+
+    source (B, S) ids → tokens (B, max_length), each row cut after its first `end_id` with zeros.
+    """
+    import numpy as np
+
+    encoder_outputs, states, source_mask = model.encode(source)
+    batch = int(ops.shape(source)[0])
+    # every sentence's encoder outputs and states repeated `beam` times: rows b*beam .. b*beam+beam-1
+    repeat = np.repeat(np.arange(batch), beam)
+    encoder_outputs, source_mask = ops.take(encoder_outputs, repeat, axis=0), ops.take(source_mask, repeat, axis=0)
+    states = [ops.take(state, repeat, axis=0) for state in states]
+    scores = np.full((batch, beam), -np.inf)
+    scores[:, 0] = 0.0                     # start from one hypothesis per sentence, not `beam` copies of it
+    tokens = np.zeros((batch, beam, 0), np.int32)
+    finished = np.zeros((batch, beam), bool)
+    token = np.full((batch * beam, 1), start_id, np.int32)
+    for step in range(max_length):
+        logits, states, _ = model.decode(token, encoder_outputs, source_mask, states)
+        log_probs = ops.convert_to_numpy(ops.log_softmax(logits[:, -1, :], axis=-1)).reshape(batch, beam, -1)
+        vocab = log_probs.shape[-1]
+        # a finished hypothesis continues only with padding (id 0), at no cost
+        log_probs[finished] = -np.inf
+        log_probs[finished, 0] = 0.0
+        total = (scores[..., None] + log_probs).reshape(batch, -1)
+        best = np.argsort(-total, axis=1, kind="stable")[:, :beam]
+        parent, word = best // vocab, (best % vocab).astype(np.int32)
+        scores = np.take_along_axis(total, best, axis=1)
+        tokens = np.concatenate([np.take_along_axis(tokens, parent[..., None], axis=1), word[..., None]], axis=2)
+        finished = np.take_along_axis(finished, parent, axis=1) | (word == end_id)
+        rows = (np.arange(batch)[:, None] * beam + parent).reshape(-1)
+        states = [ops.take(state, rows, axis=0) for state in states]
+        token = word.reshape(-1, 1)
+        if finished.all():
+            break
+    lengths = np.maximum(np.count_nonzero(tokens, axis=2), 1)
+    chosen = np.argmax(scores / lengths ** length_alpha, axis=1)
+    out = tokens[np.arange(batch), chosen]
+    ended = np.cumsum(out == end_id, axis=1) > 0
+    after_end = np.concatenate([np.zeros((batch, 1), bool), ended[:, :-1]], axis=1)
+    return np.where(after_end, 0, out)

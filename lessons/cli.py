@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("text", nargs="+", help="English sentences, each in quotes")
     translate.add_argument("--model", default=None,
                            help="which trained model: no-attention, bahdanau or luong (default: best test BLEU)")
+    translate.add_argument("--beam", type=positive_int, default=1,
+                           help="beam width; 1 (default) is greedy decoding, as the lesson's BLEU")
     translate.add_argument("--alignment", action="store_true",
                            help="also show, for each German word, the English word attention weighted most")
     add_workdir(translate)
@@ -301,7 +303,7 @@ def cmd_translate(args) -> int:
     workdir = args.workdir or default_workdir()
     find_translator(workdir, args.model)  # a missing model is reported before TensorFlow is imported
     import_keras_quietly()
-    run_translate(sentences, workdir, args.model, args.alignment)
+    run_translate(sentences, workdir, args.model, args.alignment, args.beam)
     return 0
 
 

@@ -62,16 +62,18 @@ def alignment_line(output: list[str], source: list[str], weights) -> str:
 
 
 def run_translate(sentences: list[str], workdir: Path | str, name: str | None = None,
-                  alignment: bool = False) -> list[str]:
+                  alignment: bool = False, beam: int = 1) -> list[str]:
     """Print and return the German translation of each sentence."""
     from keras_models.text import detokenize
     from lessons.translator_files import load_translator
 
     choice = find_translator(workdir, name)
     translator = load_translator(choice.weights)
-    outputs, sources, weights = translator.translate(sentences)
+    outputs, sources, weights = translator.translate(sentences, beam=beam)
     mode = "quick run: expect nonsense" if choice.quick else "full run"
-    print(f"model: {choice.variant} ({mode}, seed {choice.seed}, test BLEU {choice.test_bleu:.2f}) from {workdir}")
+    decoding = "greedy decoding" if beam == 1 else f"beam search, width {beam}"
+    print(f"model: {choice.variant} ({mode}, seed {choice.seed}, test BLEU {choice.test_bleu:.2f} greedy) from "
+          f"{workdir}; {decoding}")
     translations = []
     for english, output, source, attention in zip(sentences, outputs, sources, weights):
         translations.append(detokenize(output))

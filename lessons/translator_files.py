@@ -19,16 +19,27 @@ class LoadedTranslator:
     source: SentenceVectorizer
     target: SentenceVectorizer
 
-    def translate(self, sentences: list[str]) -> tuple[list[list[str]], list[list[str]], list]:
-        """Greedy translations: (output tokens per sentence, source tokens per sentence, attention
-        weights per sentence as (output length, source length) arrays, or None without attention)."""
-        from keras_models.seq2seq import greedy_decode
+    def translate(self, sentences: list[str], beam: int = 1) -> tuple[list[list[str]], list[list[str]], list]:
+        """Translations (greedy with beam=1, else beam search): (output tokens per sentence, source
+        tokens per sentence, attention weights per sentence as (output length + 1, source length)
+        arrays, the last row for [end]; None without attention)."""
+        import numpy as np
+        from keras import ops
+
+        from keras_models.seq2seq import beam_decode
 
         ids = self.source(sentences)
-        tokens, weights = greedy_decode(self.model, ids, self.target.id_of(START), self.target.id_of(END),
-                                        self.target.length)
+        start, end = self.target.id_of(START), self.target.id_of(END)
+        tokens = beam_decode(self.model, ids, start, end, self.target.length, beam=beam)
         outputs = [self.target.words(row) for row in tokens]
         sources = [self.source.words(row) for row in ids]
+        # the weights behind each output word: the decoder re-reads its own output, teacher-forced
+        target_in = np.zeros((len(ids), tokens.shape[1]), np.int32)
+        target_in[:, 0] = start
+        target_in[:, 1:] = tokens[:, :-1]
+        encoder_outputs, states, source_mask = self.model.encode(ids)
+        _, _, weights = self.model.decode(target_in, encoder_outputs, source_mask, states)
+        weights = None if weights is None else ops.convert_to_numpy(weights)
         attention = [None if weights is None else weights[i, :len(out) + 1, :len(src)]
                      for i, (out, src) in enumerate(zip(outputs, sources))]
         return outputs, sources, attention

@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 from keras_models.length_batches import LengthBatches
-from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, greedy_decode
+from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, beam_decode, greedy_decode
 from keras_models.text import END, START, SentenceVectorizer, detokenize, standardize
 from lessons import data
 from lessons.attention_translation import corpus_bleu, length_bucket, paired_bootstrap
@@ -143,6 +143,18 @@ def test_greedy_decoding_stops_at_end_and_zeroes_the_rest():
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, atol=1e-5)
 
 
+def test_beam_of_one_is_greedy_and_wider_beams_end_cleanly():
+    model, source, _ = _tiny("bahdanau", seed=3)
+    greedy, _ = greedy_decode(model, source, start_id=2, end_id=7, max_length=6)
+    np.testing.assert_array_equal(beam_decode(model, source, 2, 7, 6, beam=1), greedy)
+    wide = beam_decode(model, source, 2, 7, 6, beam=3)
+    assert wide.shape[0] == 3 and wide.shape[1] <= 6
+    for row in wide:                              # nothing after the first end token
+        ends = np.flatnonzero(row == 7)
+        if ends.size:
+            assert (row[ends[0] + 1:] == 0).all()
+
+
 def test_saved_translator_reloads_with_the_same_outputs(tmp_path):
     from lessons.translator_files import load_translator, save_translator
 
@@ -159,6 +171,8 @@ def test_saved_translator_reloads_with_the_same_outputs(tmp_path):
                                before, atol=1e-6)
     outputs, sources, attention = loaded.translate(["A dog runs."])
     assert sources == [["a", "dog", "runs", "."]] and attention[0].shape[1] == 4
+    assert attention[0].shape[0] in (len(outputs[0]), len(outputs[0]) + 1)   # + the [end] row, if it ended
+    np.testing.assert_allclose(attention[0].sum(axis=1), 1.0, atol=1e-5)
 
 
 def test_bleu_is_sacrebleu_and_the_bootstrap_is_paired():
@@ -209,9 +223,10 @@ def test_lesson_runs_quick_and_translate_uses_its_model(tmp_path):
     assert all(float(row[1]) < 1e-5 and float(row[2]) < 1e-5 for row in checks[1:])
     assert {"attention.png", "bleu_by_length.png", "curves_loss.png"} <= set(linked_pngs_open(report_path))
 
-    translated = run_cli(["translate", "a man is riding a bike", "--model", "luong", "--alignment",
+    assert rows[0][3] == "test BLEU, beam 4" and rows[3][3] != "–"
+    translated = run_cli(["translate", "a man is riding a bike", "--model", "luong", "--alignment", "--beam", "3",
                           "--workdir", str(workdir)], env)
     assert translated.returncode == 0, translated.stderr[-2000:]
-    assert "model: luong (quick run" in translated.stdout and "→" in translated.stdout and "←" in translated.stdout
+    assert "model: luong (quick run" in translated.stdout and "beam search, width 3" in translated.stdout and "→" in translated.stdout and "←" in translated.stdout
     unknown = run_cli(["translate", "a dog", "--model", "transformer", "--workdir", str(workdir)], env)
     assert unknown.returncode == 2 and "trained: bahdanau, luong, no-attention" in unknown.stderr
