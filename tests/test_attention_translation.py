@@ -12,7 +12,7 @@ from keras_models.length_batches import LengthBatches
 from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, beam_decode, greedy_decode
 from keras_models.text import END, START, SentenceVectorizer, detokenize, standardize
 from lessons import data
-from lessons.attention_translation import corpus_bleu, length_bucket, paired_bootstrap
+from lessons.attention_translation import bleu_of, bleu_statistics, corpus_bleu, length_bucket, paired_bootstrap
 from lessons.errors import DataError
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
@@ -178,6 +178,8 @@ def test_bleu_is_sacrebleu_and_the_bootstrap_is_paired():
     assert corpus_bleu(references, references) == pytest.approx(100.0)
     worse = ["ein hund läuft.", "zwei männer sitzen."] * 5
     assert 0 < corpus_bleu(worse, references) < 100
+    mixed = worse[:3] + references[3:]
+    assert bleu_of(bleu_statistics(mixed, references)) == pytest.approx(corpus_bleu(mixed, references), abs=1e-9)
     boot = paired_bootstrap(references, worse, references, resamples=20, seed=0)
     assert boot["wins"] == 1.0 and boot["low"] > 0
     assert length_bucket(8, (8, 12)) == "1-8" and length_bucket(9, (8, 12)) == "9-12"
