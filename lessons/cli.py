@@ -112,6 +112,13 @@ def score_value(text: str) -> float:
     return value
 
 
+def name_list(text: str) -> tuple[str, ...]:
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated variant or experiment names. Received: {text!r}")
+    return names
+
+
 def add_workdir(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workdir", type=Path, default=None,
                         help="where the results store and reports live (default: $NNLAB_HOME or ./nnlab-runs)")
@@ -132,6 +139,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=seed_value, default=0, help="fixes data subsets, weights and shuffling (default 0)")
     run.add_argument("--epochs", type=positive_int, default=None, help="override the lesson's epoch count")
     run.add_argument("--rerun", action="store_true", help="train variants again even if already finished")
+    run.add_argument("--only", type=name_list, default=(), metavar="NAMES",
+                     help="train only these variants or experiments, comma-separated (e.g. depth,width-x4); "
+                          "the report still shows everything finished before")
     run.add_argument("--image", default=None,
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
     add_workdir(run)
@@ -245,7 +255,8 @@ def cmd_run(args) -> int:
         raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
                         f"Fix: drop --image")
     options = RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed, quick=args.quick,
-                         epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image)
+                         epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image,
+                         only=args.only)
     run_lesson(module, options)
     return 0
 

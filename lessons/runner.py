@@ -66,6 +66,7 @@ class RunOptions:
     rerun: bool = False
     argv: list[str] = field(default_factory=list)
     image: str | None = None      # a lesson that sets ACCEPTS_IMAGE works on this picture (`--image`)
+    only: tuple[str, ...] = ()    # train just these variants or experiments (`--only`); empty: all
 
 
 @dataclass
@@ -87,6 +88,21 @@ def apply_run_options(config: Any, options: RunOptions, **quick_changes: Any) ->
     if options.epochs:
         config = replace(config, epochs=options.epochs)
     return config
+
+
+def select(grid: list[Variant], only: tuple[str, ...], slug: str) -> list[Variant]:
+    """The variants named in `only` (by variant or experiment name), in grid order; all if `only` is empty.
+    The report still shows every finished variant of the store, so runs of parts add up."""
+    if not only:
+        return grid
+    from lessons.errors import UserError
+
+    known = {v.name for v in grid} | {v.experiment for v in grid}
+    unknown = [name for name in only if name not in known]
+    if unknown:
+        raise UserError(f"--only {','.join(unknown)}: no such variant or experiment in {slug}. Expected names "
+                        f"among: {', '.join(sorted(known))}")
+    return [v for v in grid if v.name in only or v.experiment in only]
 
 
 def default_workdir() -> Path:
@@ -151,7 +167,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
                      backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
                      fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions())
-    grid = module.grid(config, data)
+    grid = select(module.grid(config, data), options.only, module.SLUG)
     store = Store.in_workdir(options.workdir)
     run_id = store.start_run(ctx, options.argv)
     print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "

@@ -15,6 +15,8 @@ from tests.conftest import cli_env, run_cli
     (["run", "fashion-mlp", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["run", "data-engineering"], "lesson 'data-engineering' is planned but not built yet"),
     (["report", "fashion-mlp"], "no results store in"),
+    (["run", "neuron", "--quick", "--only", "nosuch"], "--only nosuch: no such variant or experiment in neuron"),
+    (["run", "neuron", "--only", ","], "--only: expected comma-separated variant or experiment names"),
     ([], "the following arguments are required: COMMAND"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
@@ -26,6 +28,16 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert not (tmp_path / "nnlab-runs").exists()
+
+
+def test_only_trains_the_named_variants_and_the_rest_later(tmp_path):
+    workdir = str(tmp_path / "runs")
+    first = run_cli(["run", "neuron", "--quick", "--only", "separable", "--workdir", workdir], cli_env(tmp_path))
+    assert first.returncode == 0, first.stderr[-2000:]
+    trained = [line for line in first.stdout.splitlines() if line.startswith("[") and "{" in line]
+    assert trained and all(" separable / " in line for line in trained)
+    rest = run_cli(["run", "neuron", "--quick", "--workdir", workdir], cli_env(tmp_path))
+    assert rest.stdout.count("already finished") == len(trained)
 
 
 def test_list_shows_all_23_lessons(tmp_path):
