@@ -12,8 +12,12 @@ from tests.conftest import cli_env, nnlab_command, run_cli
 
 def interrupt_during(args, env, marker: str, signum: int) -> tuple[int, str]:
     """Start `nnlab args`, send `signum` when a stdout line starts with `marker`; return (code, output)."""
+    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across
+    # exec; give the child Ctrl-C's default, as a terminal would, so the test does not depend on how
+    # pytest itself was started.
     process = subprocess.Popen(nnlab_command() + args, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+                               stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     seen = []
     try:
         for line in process.stdout:
