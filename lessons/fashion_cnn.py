@@ -240,14 +240,17 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import TEST_ACCURACY, experiment_findings, target_check
+    from reports.conclusions import TEST_ACCURACY, experiment_findings, sampling_error, target_check
 
     baseline = next(iter(view.experiment("baseline")), None)
-    lines = experiment_findings(EXPERIMENTS["width"][0], view.experiment("width"), baseline=baseline,
-                                trend_param="width", trend_label="the width multiplier")
-    lines += experiment_findings(EXPERIMENTS["depth"][0], depth_rows(view), trend_param="blocks",
-                                 trend_label="the number of blocks")
     best = best_cnn(view)
+    n_test = view.data_info.get("sizes", {}).get("test", 0)
+    # a lead below the test set's sampling error is a tie, as in fashion-mlp
+    noise = sampling_error(best.metric("test", "accuracy"), n_test) if best is not None and n_test else None
+    lines = experiment_findings(EXPERIMENTS["width"][0], view.experiment("width"), baseline=baseline,
+                                trend_param="width", trend_label="the width multiplier", noise=noise)
+    lines += experiment_findings(EXPERIMENTS["depth"][0], depth_rows(view), trend_param="blocks",
+                                 trend_label="the number of blocks", noise=noise)
     dense = next(iter(view.experiment("dense")), None)
     if best is not None and dense is not None:
         delta = best.metric("test", "accuracy") - dense.metric("test", "accuracy")
