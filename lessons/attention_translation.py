@@ -223,32 +223,23 @@ def show_indices(data: Translation, config: Config) -> tuple[list[int], list[int
     return list(range(min(config.examples, len(english)))), medium[:config.heatmaps]
 
 
-def translate_split(model, data: Translation, split: str, batch: int = 256):
-    """Greedy translations of a split: (detokenised sentences, token lists, attention per sentence)."""
-    from keras_models.seq2seq import greedy_decode
+def translate_split(model, data: Translation, split: str, beam: int = 1, batch: int = 128):
+    """Translations of a split, greedy (beam=1) or by beam search: (detokenised sentences, token
+    lists, attention per sentence; the attention is kept for greedy decoding only, else None)."""
+    from keras_models.seq2seq import beam_decode, greedy_decode
     from keras_models.text import END, START, detokenize
 
-    source_ids = data.ids[split][0]
+    source_ids, start, end = data.ids[split][0], data.target.id_of(START), data.target.id_of(END)
     outputs, weights = [], []
     for begin in range(0, len(source_ids), batch):
-        tokens, attention = greedy_decode(model, source_ids[begin:begin + batch], data.target.id_of(START),
-                                          data.target.id_of(END), data.target.length)
+        chunk = source_ids[begin:begin + batch]
+        if beam == 1:
+            tokens, attention = greedy_decode(model, chunk, start, end, data.target.length)
+        else:
+            tokens, attention = beam_decode(model, chunk, start, end, data.target.length, beam=beam), None
         outputs += [data.target.words(row) for row in tokens]
         weights += [None] * len(tokens) if attention is None else list(attention)
     return [detokenize(words) for words in outputs], outputs, weights
-
-
-def beam_translations(model, data: Translation, beam: int, batch: int = 128) -> list[str]:
-    """Beam-search translations of the test set, detokenised."""
-    from keras_models.seq2seq import beam_decode
-    from keras_models.text import END, START, detokenize
-
-    source_ids, out = data.ids["test"][0], []
-    for begin in range(0, len(source_ids), batch):
-        tokens = beam_decode(model, source_ids[begin:begin + batch], data.target.id_of(START),
-                             data.target.id_of(END), data.target.length, beam=beam)
-        out += [detokenize(data.target.words(row)) for row in tokens]
-    return out
 
 
 def train(variant: Variant, data: Translation, config: Config, seed: int) -> Outcome:
@@ -282,12 +273,12 @@ def train(variant: Variant, data: Translation, config: Config, seed: int) -> Out
         loss, accuracy = model.evaluate((x, y[:, :-1]), y[:, 1:], batch_size=256, verbose=0)
         metrics[split] = {"loss": float(loss), "token_accuracy": float(accuracy)}
     start = time.perf_counter()
-    for split in ("val", "test"):
-        hypotheses, _, _ = translate_split(model, data, split)
-        metrics[split]["bleu"] = corpus_bleu(hypotheses, data.sentences[split][1])
+    greedy = {split: translate_split(model, data, split) for split in ("val", "test")}
     decode_seconds = time.perf_counter() - start
-    metrics["test"]["bleu_beam"] = corpus_bleu(beam_translations(model, data, config.beam), german)
-    test_words = translate_split(model, data, "test")
+    for split, (hypotheses, _, _) in greedy.items():
+        metrics[split]["bleu"] = corpus_bleu(hypotheses, data.sentences[split][1])
+    metrics["test"]["bleu_beam"] = corpus_bleu(translate_split(model, data, "test", beam=config.beam)[0], german)
+    test_words = greedy["test"]
     weights_file = save_translator(model_stem(variant, config, data, seed), model, data.source, data.target)
     _, heat = show_indices(data, config)
     source_words = [data.source.words(row) for row in data.ids["test"][0]]
