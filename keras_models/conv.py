@@ -9,10 +9,10 @@ from keras import layers
 
 def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Sequence[int] = (32, 64),
                    kernel_sizes: Sequence[int] = (5, 3), dense_units: int = 128, dropout: float = 0.3,
-                   batch_norm: bool = False, convs_per_block: int = 1,
+                   batch_norm: bool = False, convs_per_block: int = 1, block_dropout: float = 0.0,
                    preprocessing: Sequence[layers.Layer] = (), name: str = "conv_net") -> keras.Model:
-    """[preprocessing] -> [Conv2D(f, k, same, relu) -> (BatchNorm)] x convs_per_block -> MaxPool2D(2) per
-    block -> Flatten -> Dense -> softmax.
+    """[preprocessing] -> [Conv2D(f, k, same, relu) -> (BatchNorm)] x convs_per_block -> MaxPool2D(2)
+    -> (Dropout(block_dropout)) per block -> Flatten -> Dense -> (Dropout(dropout)) -> softmax.
 
     Block i uses `filters[i]` and `kernel_sizes[i]` (the last kernel size repeats if the list is short).
     Input (batch, H, W) or (batch, H, W, C); a channel axis is added to grey images before the
@@ -39,6 +39,8 @@ def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Seque
         if size >= 2:
             x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
             size //= 2
+        if block_dropout:
+            x = layers.Dropout(block_dropout, name=f"dropout_{i + 1}")(x)
     x = layers.Flatten()(x)
     if dense_units:
         x = layers.Dense(dense_units, activation="relu")(x)

@@ -10,9 +10,9 @@ A lesson module declares, top to bottom:
     report_sections(view)     markdown sections of its report (reports.report builds the rest)
 
 and the harness does the rest: resuming (a variant already finished with the same parameters,
-config, seed and data is skipped unless --rerun), seeding, timing, progress lines, recording each
-variant in the store when it finishes, turning Ctrl-C/SIGTERM into a clean 'interrupted' mark, and
-compiling the report.
+config (less its GRID_ONLY fields), seed and data is skipped unless --rerun), seeding, timing,
+progress lines, recording each variant in the store when it finishes, turning Ctrl-C/SIGTERM into
+a clean 'interrupted' mark, and compiling the report.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, is_dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -34,6 +34,11 @@ from typing import Any, Iterator
 from reports.store import RunContext, Store
 
 WORKDIR_ENV = "NNLAB_HOME"
+
+# Metadata for a Config field that only decides which variants the grid holds, each variant carrying
+# in its params what it takes from the field: `field(default=..., metadata=GRID_ONLY)`. Such a field is
+# left out of the variant key, so adding or extending it trains the new variants and nothing else.
+GRID_ONLY = {"grid_only": True}
 
 
 @dataclass(frozen=True)
@@ -133,6 +138,16 @@ def config_dict(config: Any) -> dict:
     return asdict(config) if is_dataclass(config) else dict(config)
 
 
+def keyed_config(config: Any) -> dict:
+    """The config as the variant key sees it: every field but the GRID_ONLY ones."""
+    values = config_dict(config)
+    if is_dataclass(config):
+        for f in fields(config):
+            if f.metadata.get("grid_only"):
+                values.pop(f.name, None)
+    return values
+
+
 @contextmanager
 def termination_as_interrupt() -> Iterator[None]:
     """Make SIGTERM behave like Ctrl-C (KeyboardInterrupt) while the block runs."""
@@ -164,6 +179,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     config = module.make_config(options)
     data = module.load_data(config, options)
     cfg = config_dict(config)
+    keyed = keyed_config(config)
     ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
                      backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
                      fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions())
@@ -178,7 +194,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
         with termination_as_interrupt():
             for ordinal, variant in enumerate(grid, 1):
                 label = f"[{ordinal}/{len(grid)}] {variant.experiment} / {variant.name}"
-                key = variant_key(module.SLUG, variant, cfg, ctx)
+                key = variant_key(module.SLUG, variant, keyed, ctx)
                 if not options.rerun and store.finished_variant(key) is not None:
                     print(f"{label}: already finished, skipped (--rerun trains it again)", flush=True)
                     skipped += 1

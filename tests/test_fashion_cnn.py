@@ -22,6 +22,15 @@ def test_conv_param_count_equals_keras_count_params(shape, filters, kernels, den
                             batch_norm=batch_norm, convs_per_block=convs) == model.count_params()
 
 
+def test_block_dropout_follows_every_pooling_and_adds_no_parameters():
+    plain = build_conv_net((28, 28), 10, filters=[8, 16, 32])
+    dropped = build_conv_net((28, 28), 10, filters=[8, 16, 32], block_dropout=0.25)
+    names = [layer.name for layer in dropped.layers]
+    for i in (1, 2, 3):
+        assert names.index(f"dropout_{i}") == names.index(f"pool_{i}") + 1
+    assert dropped.count_params() == plain.count_params()
+
+
 def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store(fashion_quick, tmp_path):
     workdir, _ = fashion_quick  # a quick fashion-mlp run is in this store already
     result = run_cli(["run", "fashion-cnn", "--quick", "--workdir", str(workdir)], cli_env(tmp_path))
@@ -35,11 +44,16 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     depth = table_after(report, "## (b) Depth")
     assert [row[0] for row in depth[2:]] == ["`depth-1`", "`width-x1`", "`depth-3`", "`depth-4`"]
 
+    regularised = table_after(report, "## (d) Regularisation")
+    assert [row[0] for row in regularised[2:]] == ["`width-x1`"] + [
+        f"`x1+{name}`" for name in ("batch-norm", "block-dropout", "augmentation", "all")]
+    assert regularised[-1][regularised[0].index("adds")] == "batch norm, block dropout 0.25, flips + shifts"
+
     store = Store.in_workdir(workdir)
     cnn = [r for r in store.records("fashion-cnn") if r.params.get("model") == "cnn"]
     mlp = [r for r in store.records("fashion-mlp") if r.experiment != "baseline"]
     store.close()
-    printed = {row[0]: row[width[0].index("parameters")] for row in width[1:] + depth[1:]}
+    printed = {row[0]: row[table[0].index("parameters")] for table in (width, depth, regularised) for row in table[1:]}
     for record in cnn:  # computed before the model existed == Keras's count of the trained model == printed
         assert record.params["parameters"] == record.info["parameters"]
         assert printed[f"`{record.variant}`"] == f"{record.info['parameters']:,}"
@@ -48,4 +62,5 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert dense[2][0] == f"`fashion-mlp:{best_mlp.variant}`"
     assert dense[2][dense[0].index("test acc")] == f"{100 * best_mlp.metric('test', 'accuracy'):.2f}%"
     assert "read from the store" in report
-    assert {"accuracy_width.png", "accuracy_depth.png", "curves_width.png"} <= set(linked_pngs_open(report_path))
+    assert {"accuracy_width.png", "accuracy_depth.png", "curves_width.png",
+            "accuracy_regularised.png"} <= set(linked_pngs_open(report_path))
