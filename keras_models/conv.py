@@ -40,12 +40,12 @@ def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Seque
             x = layers.MaxPooling2D(2, name=f"pool_{i + 1}")(x)
             size //= 2
         if block_dropout:
-            x = layers.Dropout(block_dropout, name=f"dropout_{i + 1}")(x)
+            x = layers.Dropout(block_dropout, name=f"pool_{i + 1}_dropout")(x)
     x = layers.Flatten()(x)
     if dense_units:
         x = layers.Dense(dense_units, activation="relu")(x)
     if dropout:
-        x = layers.Dropout(dropout)(x)
+        x = layers.Dropout(dropout, name="head_dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)
     return keras.Model(inputs, outputs, name=name)
 

@@ -27,7 +27,7 @@ def test_block_dropout_follows_every_pooling_and_adds_no_parameters():
     dropped = build_conv_net((28, 28), 10, filters=[8, 16, 32], block_dropout=0.25)
     names = [layer.name for layer in dropped.layers]
     for i in (1, 2, 3):
-        assert names.index(f"dropout_{i}") == names.index(f"pool_{i}") + 1
+        assert names.index(f"pool_{i}_dropout") == names.index(f"pool_{i}") + 1
     assert dropped.count_params() == plain.count_params()
 
 
