@@ -46,8 +46,8 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
 
     regularised = table_after(report, "## (d) Regularisation")
     assert [row[0] for row in regularised[2:]] == ["`width-x1`"] + [
-        f"`x1+{name}`" for name in ("batch-norm", "block-dropout", "augmentation", "all")]
-    assert regularised[-1][regularised[0].index("adds")] == "batch norm, block dropout 0.25, flips + shifts"
+        f"`x1+{name}`" for name in ("batch-norm", "block-dropout", "augmentation", "all", "batch-norm+block-dropout")]
+    assert regularised[-2][regularised[0].index("adds")] == "batch norm, block dropout 0.25, flips + shifts"
 
     store = Store.in_workdir(workdir)
     cnn = [r for r in store.records("fashion-cnn") if r.params.get("model") == "cnn"]
