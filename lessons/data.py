@@ -414,10 +414,11 @@ def _membrane_file(path: str) -> RemoteFile:
 
 def _parse_membrane(paths: Mapping[str, Path]) -> dict[str, np.ndarray]:
     """PNG slices → {"images": uint8 (n, H, W), "masks": uint8 (n, H, W) with 1 = cell interior, 0 = membrane}."""
-    import tensorflow as tf
+    from PIL import Image  # not TensorFlow: the data layer serves every Keras backend
 
     def decode(path: Path) -> np.ndarray:
-        return tf.io.decode_png(tf.io.read_file(str(path)), channels=1).numpy()[..., 0]
+        with Image.open(path) as image:
+            return np.asarray(image.convert("L"))
 
     count = len(paths) // 2
     images = np.stack([decode(paths[f"image/{i}.png"]) for i in range(count)])

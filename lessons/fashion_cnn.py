@@ -14,6 +14,9 @@ doubling block by block (32, 64, 128, 256), then Dense(128) with dropout and the
       The width-×1 net again with batch norm after every convolution, with dropout after every
       block, with augmentation (random horizontal flips and shifts, Keras preprocessing layers that
       act only in training), with all three, and with the two that change the net but not the data.
+  (e) VGG's habit: the width-×1 net with two 3x3 convolutions in each block where it had one 5x5
+      or 3x3 (the same filters; one more ReLU per block and 11% more parameters), regularised by
+      (d)'s batch norm and block dropout, and by block dropout alone.
 Every table gives the parameter count (computed by `conv_param_count` before the model is built,
 and equal to Keras's `count_params()`) and the seconds per epoch.
 
@@ -21,7 +24,7 @@ Data: Fashion-MNIST, 60,000 training images (10% held out for validation, strati
 test images.
 
 Expected full result (bench/fashion_cnn): best test accuracy ≥ 93% (COURSE.md target). A full run
-trains 8 CNNs on 54,000 images, the widest with 128 and 256 filters; on a 2-core CPU that takes
+trains 14 CNNs on 54,000 images, the widest with 128 and 256 filters; on a 2-core CPU that takes
 hours (the README says what was measured).
 
 Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_cnn`;
@@ -68,6 +71,14 @@ class Config:
         ("all", {"batch_norm": True, "block_dropout": 0.25, "augmentation": {"flip": "horizontal", "shift": 0.1}}),
         ("batch-norm+block-dropout", {"batch_norm": True, "block_dropout": 0.25}),
     ), metadata=GRID_ONLY)
+    # (e): VGG's habit, two 3x3 convs in every block instead of one 5x5 or 3x3, with (d)'s regularisers
+    # that change the net but not the data. GRID_ONLY as (d): adding (e) retrained none of (a)-(d).
+    vgg: tuple[tuple[str, dict], ...] = field(default=(
+        ("batch-norm+block-dropout", {"batch_norm": True, "block_dropout": 0.25}),
+        ("block-dropout", {"block_dropout": 0.25}),
+    ), metadata=GRID_ONLY)
+    vgg_kernel: int = field(default=3, metadata=GRID_ONLY)
+    vgg_convs_per_block: int = field(default=2, metadata=GRID_ONLY)
     quick_train: int = 1000
     quick_test: int = 300
     val_fraction: float = 0.1
@@ -123,13 +134,17 @@ def load_data(config: Config, options: RunOptions) -> FashionData:
 # ---- the experiment grid -------------------------------------------------------------------------
 
 def _cnn(config: Config, data: ImageClasses, experiment: str, name: str, blocks: int, multiplier: float,
-         **regularisers) -> Variant:
+         kernel_sizes: tuple[int, ...] | None = None, convs_per_block: int = 1, **regularisers) -> Variant:
     filters = [max(1, round(f * multiplier)) for f in config.block_filters[:blocks]]
-    kernels = [config.kernel_sizes[min(i, len(config.kernel_sizes) - 1)] for i in range(blocks)]
+    sizes = kernel_sizes or config.kernel_sizes
+    kernels = [sizes[min(i, len(sizes) - 1)] for i in range(blocks)]
     count = conv_param_count(data.input_shape, data.n_classes, filters=filters, kernel_sizes=kernels,
-                             dense_units=config.dense_units, batch_norm=bool(regularisers.get("batch_norm")))
+                             dense_units=config.dense_units, batch_norm=bool(regularisers.get("batch_norm")),
+                             convs_per_block=convs_per_block)
+    # one conv per block is the lesson's default and stays out of the params (the (a)-(d) keys predate (e))
+    stacked = {"convs_per_block": convs_per_block} if convs_per_block != 1 else {}
     return Variant(experiment, name, {"model": "cnn", "blocks": blocks, "width": multiplier, "filters": filters,
-                                      "kernels": kernels, "parameters": count, **regularisers})
+                                      "kernels": kernels, **stacked, "parameters": count, **regularisers})
 
 
 def grid(config: Config, data: FashionData) -> list[Variant]:
@@ -138,6 +153,9 @@ def grid(config: Config, data: FashionData) -> list[Variant]:
     variants += [_cnn(config, data, "depth", f"depth-{d}", d, 1.0) for d in config.depths if d != config.width_blocks]
     variants += [_cnn(config, data, "regularised", f"x1+{name}", config.width_blocks, 1.0, **settings)
                  for name, settings in config.regularised]
+    variants += [_cnn(config, data, "vgg", f"vgg-x1+{name}", config.width_blocks, 1.0,
+                      kernel_sizes=(config.vgg_kernel,), convs_per_block=config.vgg_convs_per_block, **settings)
+                 for name, settings in config.vgg]
     reference = data.dense_reference
     if reference is not None:
         variants.append(Variant("dense", f"{DENSE_LESSON}:{reference['variant']}",
@@ -163,6 +181,7 @@ def train(variant: Variant, data: FashionData, config: Config, seed: int) -> Out
         model = build_dense_net(data.input_shape, data.n_classes, p["hidden"], dropout=p["dropout"])
     else:
         model = build_conv_net(data.input_shape, data.n_classes, filters=p["filters"], kernel_sizes=p["kernels"],
+                               convs_per_block=p.get("convs_per_block", 1),
                                dense_units=config.dense_units, dropout=config.dropout,
                                batch_norm=p.get("batch_norm", False), block_dropout=p.get("block_dropout", 0.0),
                                preprocessing=augmentation_layers(p.get("augmentation")))
@@ -202,14 +221,27 @@ EXPERIMENTS = {
                     "augmentation. Dropout 0.3 before the classifier stays in every row. XLA cannot compile the "
                     "random layers, so the augmented rows train without it (their s/epoch is not comparable "
                     "with the others)."),
+    "vgg": ("(e) VGG's habit: two 3x3 convolutions per block",
+            "The 2-block ×1 net with every block's single convolution (5x5, then 3x3) replaced by two 3x3 "
+            "convolutions of the same filters, as VGG does: two stacked 3x3 see a 5x5 patch with one more "
+            "ReLU between them. Each row follows its one-convolution twin of (d), after the plain ×1 net; "
+            "the regularisers are (d)'s that change the net but not the data."),
 }
 PARAM_COLUMNS = {
     "blocks": lambda r: r.params.get("blocks", "–"),
     "filters": lambda r: " → ".join(map(str, r.params["filters"])) if "filters" in r.params else
     " × ".join(map(str, r.params.get("hidden", []))) or "–",
-    "kernels": lambda r: " → ".join(f"{k}x{k}" for k in r.params.get("kernels", [])) or "–",
+    "kernels": lambda r: kernels_shown(r.params),
 }
 REGULARISER_COLUMNS = {"adds": lambda r: regularisers(r.params)}
+VGG_COLUMNS = {"kernels": lambda r: kernels_shown(r.params)} | REGULARISER_COLUMNS
+
+
+def kernels_shown(params: dict) -> str:
+    """'5x5 → 3x3' for one convolution per block, '2×3x3 → 2×3x3' for VGG's two."""
+    stacked = params.get("convs_per_block", 1)
+    return " → ".join(f"{stacked}×{k}x{k}" if stacked > 1 else f"{k}x{k}"
+                      for k in params.get("kernels", [])) or "–"
 
 
 def regularisers(params: dict) -> str:
@@ -242,9 +274,28 @@ def depth_rows(view):
     return sorted(view.experiment("depth") + plain_x1(view), key=lambda r: r.params["blocks"])
 
 
+def in_grid_order(records, names: list[str]):
+    """Records in the grid's order (a lesson trained in --only stages records them in another)."""
+    rank = {name: i for i, name in enumerate(names)}
+    return sorted(records, key=lambda r: rank.get(r.variant, len(rank)))
+
+
 def regularised_rows(view):
-    """(d) after the plain width-×1 net it starts from."""
-    return plain_x1(view) + view.experiment("regularised") if view.experiment("regularised") else []
+    """(d) after the plain width-×1 net it starts from, in the grid's order."""
+    rows = in_grid_order(view.experiment("regularised"), [f"x1+{name}" for name, _ in Config().regularised])
+    return plain_x1(view) + rows if rows else []
+
+
+def vgg_rows(view):
+    """(e): the plain width-×1 net, then each VGG net after its one-convolution twin of (d)."""
+    twins = {r.variant: r for r in view.experiment("regularised")}
+    rows = []
+    for name, _ in Config().vgg:
+        vgg = next((r for r in view.experiment("vgg") if r.variant == f"vgg-x1+{name}"), None)
+        if vgg is not None:
+            rows += [twins[f"x1+{name}"]] if f"x1+{name}" in twins else []
+            rows.append(vgg)
+    return plain_x1(view) + rows if rows else []
 
 
 def dense_source(record) -> str:
@@ -263,11 +314,12 @@ def report_sections(view) -> list[str]:
     from reports.classification import confusion_section, variant_table
 
     baseline = next(iter(view.experiment("baseline")), None)
-    rows = {"width": view.experiment("width"), "depth": depth_rows(view), "regularised": regularised_rows(view)}
+    rows = {"width": view.experiment("width"), "depth": depth_rows(view), "regularised": regularised_rows(view),
+            "vgg": vgg_rows(view)}
     best = best_cnn(view)
     rows["dense"] = view.experiment("dense") + ([best] if best else [])
-    columns = {name: PARAM_COLUMNS for name in rows} | {"regularised": REGULARISER_COLUMNS}
-    sweeps = {"width": "width", "depth": "blocks", "regularised": "regulariser"}
+    columns = {name: PARAM_COLUMNS for name in rows} | {"regularised": REGULARISER_COLUMNS, "vgg": VGG_COLUMNS}
+    sweeps = {"width": "width", "depth": "blocks", "regularised": "regulariser", "vgg": "convolutions per block"}
     parts = []
     for name, (title, text) in EXPERIMENTS.items():
         records = rows[name]
@@ -309,6 +361,30 @@ def regularisation_findings(view, noise: float | None) -> list[str]:
     return lines
 
 
+def vgg_findings(view, noise: float | None) -> list[str]:
+    """(e)'s winner, and what the second convolution of each block bought over its one-conv twin."""
+    from reports.conclusions import experiment_findings
+
+    rows = vgg_rows(view)
+    if not rows:
+        return []
+    lines = experiment_findings(EXPERIMENTS["vgg"][0], rows, noise=noise)
+    twins = {r.variant: r for r in rows}
+    for vgg in view.experiment("vgg"):
+        twin = twins.get(vgg.variant.removeprefix("vgg-"))
+        if twin is None:
+            continue
+        delta = vgg.metric("test", "accuracy") - twin.metric("test", "accuracy")
+        tie = noise is not None and abs(delta) < noise
+        lines.append(f"Two 3x3 convolutions per block instead of one: `{vgg.variant}` is {100 * abs(delta):.2f} "
+                     f"points {'above' if delta >= 0 else 'below'} `{twin.variant}`"
+                     + (" (within the sampling error: a tie)" if tie else "")
+                     + f", with {vgg.info.get('parameters', 0):,} parameters against "
+                     f"{twin.info.get('parameters', 0):,} and {vgg.info.get('seconds_per_epoch', 0):.1f} s/epoch "
+                     f"against {twin.info.get('seconds_per_epoch', 0):.1f}.")
+    return lines
+
+
 def conclusions(view) -> list[str]:
     from reports.conclusions import TEST_ACCURACY, experiment_findings, sampling_error, target_check
 
@@ -322,6 +398,7 @@ def conclusions(view) -> list[str]:
     lines += experiment_findings(EXPERIMENTS["depth"][0], depth_rows(view), trend_param="blocks",
                                  trend_label="the number of blocks", noise=noise)
     lines += regularisation_findings(view, noise)
+    lines += vgg_findings(view, noise)
     dense = next(iter(view.experiment("dense")), None)
     if best is not None and dense is not None:
         delta = best.metric("test", "accuracy") - dense.metric("test", "accuracy")

@@ -1,6 +1,7 @@
 """PNG figures for reports: one idea per figure, labelled axes, a title that says what to see."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import Sequence
 
@@ -10,6 +11,12 @@ matplotlib.use("Agg")  # files only; no display is needed or wanted
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
+
+
+def _set_title(ax, title: str) -> None:
+    """The title, wrapped to the figure's width (a long one would otherwise run past the edge)."""
+    chars_per_line = max(20, int(ax.figure.get_figwidth() * 11))
+    ax.set_title(textwrap.fill(title, chars_per_line))
 
 
 def _save(fig, path: Path) -> Path:
@@ -35,7 +42,7 @@ def learning_curves(curves: dict[str, dict[str, list[float]]], path: Path, *, me
     ax.set_xlabel("epoch")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel or metric)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, ncol=2, title="solid: validation, dashed: train", title_fontsize=8)
     return _save(fig, path)
@@ -57,7 +64,7 @@ def confusion_heatmap(matrix: np.ndarray, class_names: Sequence[str], path: Path
                         color="white" if rates[i, j] > 0.5 else "black")
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
-    ax.set_title(title)
+    _set_title(ax, title)
     fig.colorbar(image, ax=ax, label="share of the true class")
     return _save(fig, path)
 
@@ -68,13 +75,18 @@ def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: s
     fig, ax = plt.subplots(figsize=(max(5, 0.6 * len(labels) + 2), 4))
     ax.bar(range(len(labels)), values, color="C0")
     ax.set_xticks(range(len(labels)), labels, rotation=30, ha="right", fontsize=8)
-    if reference is not None:
-        ax.axhline(reference, color="C3", ls="--", label=reference_label)
-        ax.legend(fontsize=8)
     lo = min(values) if values else 0
-    ax.set_ylim(max(0.0, lo - 0.05 * abs(lo) - 0.02), None)
+    bottom = max(0.0, lo - 0.05 * abs(lo) - 0.02)
+    ax.set_ylim(bottom, None)
+    if reference is not None:
+        # a reference far below the bars (a majority-class baseline) is named, not drawn off the axis
+        below = reference < bottom
+        ax.axhline(reference, color="C3", ls="--",
+                   label=f"{reference_label} ({reference:.3g}, below the axis)" if below else reference_label)
+        ax.set_ylim(bottom, None)
+        ax.legend(fontsize=8)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(axis="y", alpha=0.3)
     return _save(fig, path)
 
@@ -90,7 +102,7 @@ def search_progress(scores: Sequence[float], path: Path, *, title: str, ylabel: 
     ax.set_xlabel("trial (in the order it finished)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -108,7 +120,7 @@ def curves(series: dict[str, Sequence[float]], path: Path, *, title: str, xlabel
     ax.set_ylabel(ylabel)
     if log_y:
         ax.set_yscale("log")
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -134,7 +146,7 @@ def decision_boundaries(points: np.ndarray, labels: np.ndarray, lines: dict[str,
     ax.set_ylim(lo[1], hi[1])
     ax.set_xlabel("feature x1")
     ax.set_ylabel("feature x2")
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.legend(fontsize=8)
     return _save(fig, path)
 
@@ -149,7 +161,7 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], path
         ax.bar(positions, values, width, label=name, color=f"C{i % 10}")
     ax.set_xticks(range(len(groups)), groups)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -210,7 +222,7 @@ def predicted_vs_true(y_true: Sequence[float], y_pred: Sequence[float], path: Pa
     ax.scatter(y_true, y_pred, s=14, alpha=0.7, color="C0", label="test row")
     ax.set_xlabel(f"target ({unit})")
     ax.set_ylabel(f"prediction ({unit})")
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -253,7 +265,7 @@ def uncertainty_band(x: Sequence[float], mean: Sequence[float], std: Sequence[fl
     ax.scatter(*points, s=12, color="black", zorder=3, label="training points")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -287,7 +299,7 @@ def forecast(months: Sequence[str], values: Sequence[float], forecast_months: Se
     ax.set_xticks(list(ticks), [months[t] for t in ticks], rotation=45, ha="right", fontsize=8)
     ax.set_xlabel("month")
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)

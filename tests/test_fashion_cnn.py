@@ -49,11 +49,18 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
         f"`x1+{name}`" for name in ("batch-norm", "block-dropout", "augmentation", "all", "batch-norm+block-dropout")]
     assert regularised[-2][regularised[0].index("adds")] == "batch norm, block dropout 0.25, flips + shifts"
 
+    vgg = table_after(report, "## (e) VGG")  # each VGG net after its one-convolution twin of (d)
+    assert [row[0] for row in vgg[2:]] == ["`width-x1`", "`x1+batch-norm+block-dropout`",
+                                           "`vgg-x1+batch-norm+block-dropout`", "`x1+block-dropout`",
+                                           "`vgg-x1+block-dropout`"]
+    assert [row[vgg[0].index("kernels")] for row in vgg[2:4]] == ["5x5 → 3x3", "5x5 → 3x3"]
+    assert vgg[4][vgg[0].index("kernels")] == "2×3x3 → 2×3x3"
+
     store = Store.in_workdir(workdir)
     cnn = [r for r in store.records("fashion-cnn") if r.params.get("model") == "cnn"]
     mlp = [r for r in store.records("fashion-mlp") if r.experiment != "baseline"]
     store.close()
-    printed = {row[0]: row[table[0].index("parameters")] for table in (width, depth, regularised) for row in table[1:]}
+    printed = {row[0]: row[table[0].index("parameters")] for table in (width, depth, regularised, vgg) for row in table[1:]}
     for record in cnn:  # computed before the model existed == Keras's count of the trained model == printed
         assert record.params["parameters"] == record.info["parameters"]
         assert printed[f"`{record.variant}`"] == f"{record.info['parameters']:,}"
@@ -63,4 +70,4 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert dense[2][dense[0].index("test acc")] == f"{100 * best_mlp.metric('test', 'accuracy'):.2f}%"
     assert "read from the store" in report
     assert {"accuracy_width.png", "accuracy_depth.png", "curves_width.png",
-            "accuracy_regularised.png"} <= set(linked_pngs_open(report_path))
+            "accuracy_regularised.png", "accuracy_vgg.png", "curves_vgg.png"} <= set(linked_pngs_open(report_path))

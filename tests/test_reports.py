@@ -69,3 +69,19 @@ def test_report_command_rebuilds_from_the_store_without_training(fashion_quick, 
     db.close()
     strip = lambda text: re.sub(r"\| compiled \|.*\|", "", text)  # noqa: E731
     assert strip(path.read_text()) == strip(before)
+
+
+def test_bar_plot_names_a_reference_below_its_axis_and_wraps_a_long_title(tmp_path, monkeypatch):
+    from reports import plots
+
+    kept = []
+    monkeypatch.setattr(plots.plt, "close", kept.append)  # keep the saved figure open to look at it
+    plots.bars(["a", "b"], [0.92, 0.93], tmp_path / "bars.png", title="a title " * 12, ylabel="accuracy",
+               reference=0.1, reference_label="majority class")
+    ax = kept[0].axes[0]
+    assert ax.get_ylim()[0] > 0.1
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["majority class (0.1, below the axis)"]
+    assert ax.get_title().count("\n") >= 1
+    assert (tmp_path / "bars.png").read_bytes().startswith(PNG_SIGNATURE)
+    monkeypatch.undo()
+    plots.plt.close(kept[0])
