@@ -18,7 +18,7 @@ def main() -> None:
     records, wall, workdir, seed = run_full_lesson(lesson, __doc__.splitlines()[0])
     cnns = [r for r in records if r.params.get("model") == "cnn"]
     for r in cnns:
-        print(f"bench/fashion_cnn: {r.variant:<16} {100 * r.metric('test', 'accuracy'):.2f}%  "
+        print(f"bench/fashion_cnn: {r.variant:<32} {100 * r.metric('test', 'accuracy'):.2f}%  "
               f"{r.info['parameters']:>9,} parameters  {r.info['seconds_per_epoch']:.1f} s/epoch")
     best = max(cnns, key=lambda r: r.metric("test", "accuracy"))
     dense = next(r for r in records if r.experiment == "dense")
