@@ -368,7 +368,8 @@ def vgg_findings(view, noise: float | None) -> list[str]:
     rows = vgg_rows(view)
     if not rows:
         return []
-    lines = experiment_findings(EXPERIMENTS["vgg"][0], rows, noise=noise)
+    # only the winner: (e)'s other rows are (a) and (d) nets whose weakest and widest-gap lines are said above
+    lines = experiment_findings(EXPERIMENTS["vgg"][0], rows, noise=noise)[:1]
     twins = {r.variant: r for r in rows}
     for vgg in view.experiment("vgg"):
         twin = twins.get(vgg.variant.removeprefix("vgg-"))
