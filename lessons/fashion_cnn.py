@@ -234,7 +234,7 @@ PARAM_COLUMNS = {
     "kernels": lambda r: kernels_shown(r.params),
 }
 REGULARISER_COLUMNS = {"adds": lambda r: regularisers(r.params)}
-VGG_COLUMNS = {"kernels": lambda r: kernels_shown(r.params)} | REGULARISER_COLUMNS
+VGG_COLUMNS = {"kernels": PARAM_COLUMNS["kernels"]} | REGULARISER_COLUMNS
 
 
 def kernels_shown(params: dict) -> str:
@@ -286,15 +286,18 @@ def regularised_rows(view):
     return plain_x1(view) + rows if rows else []
 
 
+def one_conv_twin(vgg_variant: str) -> str:
+    """The (d) net an (e) net doubles the convolutions of: `vgg-x1+block-dropout` → `x1+block-dropout`."""
+    return vgg_variant.removeprefix("vgg-")
+
+
 def vgg_rows(view):
     """(e): the plain width-×1 net, then each VGG net after its one-convolution twin of (d)."""
     twins = {r.variant: r for r in view.experiment("regularised")}
     rows = []
-    for name, _ in Config().vgg:
-        vgg = next((r for r in view.experiment("vgg") if r.variant == f"vgg-x1+{name}"), None)
-        if vgg is not None:
-            rows += [twins[f"x1+{name}"]] if f"x1+{name}" in twins else []
-            rows.append(vgg)
+    for vgg in in_grid_order(view.experiment("vgg"), [f"vgg-x1+{name}" for name, _ in Config().vgg]):
+        twin = twins.get(one_conv_twin(vgg.variant))
+        rows += ([twin] if twin else []) + [vgg]
     return plain_x1(view) + rows if rows else []
 
 
@@ -372,7 +375,7 @@ def vgg_findings(view, noise: float | None) -> list[str]:
     lines = experiment_findings(EXPERIMENTS["vgg"][0], rows, noise=noise)[:1]
     twins = {r.variant: r for r in rows}
     for vgg in view.experiment("vgg"):
-        twin = twins.get(vgg.variant.removeprefix("vgg-"))
+        twin = twins.get(one_conv_twin(vgg.variant))
         if twin is None:
             continue
         delta = vgg.metric("test", "accuracy") - twin.metric("test", "accuracy")

@@ -83,7 +83,6 @@ def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: s
         below = reference < bottom
         ax.axhline(reference, color="C3", ls="--",
                    label=f"{reference_label} ({reference:.3g}, below the axis)" if below else reference_label)
-        ax.set_ylim(bottom, None)
         ax.legend(fontsize=8)
     ax.set_ylabel(ylabel)
     _set_title(ax, title)
