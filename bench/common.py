@@ -20,7 +20,7 @@ def run_full_lesson(module: ModuleType, description: str):
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="nnlab-bench-"))
 
-    from lessons.runner import RunOptions, run_lesson
+    from nnlab.runner import RunOptions, run_lesson
     from reports.store import Store
 
     start = time.perf_counter()

@@ -27,9 +27,9 @@ def main() -> None:
     import tensorflow as tf
     from PIL import Image
 
-    from lessons.detectors import HUB_MODELS, TFLITE_MODELS, load_detector, timed_detect
-    from lessons.errors import UserError
-    from lessons.pictures import read_picture
+    from nnlab.detectors import HUB_MODELS, TFLITE_MODELS, load_detector, timed_detect
+    from nnlab.errors import UserError
+    from nnlab.pictures import read_picture
 
     pixels = np.asarray(Image.fromarray(read_picture("skimage:astronaut").pixels).resize((640, 480),
                                                                                           Image.BILINEAR))

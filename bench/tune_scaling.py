@@ -23,7 +23,7 @@ from pathlib import Path
 
 def nnlab() -> list[str]:
     script = Path(sys.executable).with_name("nnlab")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "lessons.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "nnlab"]
 
 
 def free_port() -> int:

@@ -1,1 +1,1 @@
-"""nnlab lessons: one module per lesson of the course, the harness they share, and the `nnlab` CLI."""
+"""The lessons of the course, one module each; `nnlab.contract.Lesson` is what every module provides."""

@@ -22,15 +22,14 @@ Run: `nnlab run activations [--quick] [--seed N] [--epochs N]` or `python -m les
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.classifiers import majority_outcome
-from lessons.data import ImageClasses, bundled_digits
-from lessons.numpy_training import dense_network_outcome
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import majority_outcome
+from nnlab.data import ImageClasses, bundled_digits
+from nnlab.recipes.numpy_training import dense_network_outcome
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from tf_raw.activations import ACTIVATIONS
 
 SLUG = "activations"
@@ -164,9 +163,3 @@ def conclusions(view) -> list[str]:
                      f"{high:.0f}× smaller than the output layer in epoch 1 ({grads[0]:.2e} vs {grads[-1]:.2e}); "
                      f"with `{low_r.variant}` only {low:.1f}×.")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -31,15 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from lessons.data import load
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.data import load
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "attention-translation"
 ATTENTION_KINDS = ("bahdanau", "luong")
@@ -253,7 +252,7 @@ def train(variant: Variant, data: Translation, config: Config, seed: int) -> Out
     from keras_models.seq2seq import MaskedTokenAccuracy, Translator, translation_loss
     from keras_models.length_batches import LengthBatches
     from keras_models.training import fit_model
-    from lessons.translator_files import save_translator
+    from nnlab.translator_files import save_translator
 
     model = Translator(config.source_vocab, config.target_vocab, embedding_dim=config.embedding_dim,
                        units=config.units, attention=variant.params["attention"], cell=config.cell,
@@ -508,9 +507,3 @@ def conclusions(view) -> list[str]:
                      if not view.quick else f"Target (attention beats the no-attention baseline) applies to a full "
                      f"run; this quick run: {figures}.")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

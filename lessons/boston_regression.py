@@ -24,13 +24,12 @@ Run: `nnlab run boston-regression [--quick] [--seed N] [--epochs N]` or `python 
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
 
 from keras_models.dense import build_dense_net
-from lessons.data import Regression, tabular_regression
-from lessons.regressors import keras_regression_outcome, linear_outcome, mean_outcome
-from lessons.runner import Outcome, RunOptions, Variant
+from nnlab.data import Regression, tabular_regression
+from nnlab.recipes.regressors import keras_regression_outcome, linear_outcome, mean_outcome
+from nnlab.runner import Outcome, RunOptions, Variant
 from reports.regression import metric_columns, metric_formats
 
 SLUG = "boston-regression"
@@ -199,9 +198,3 @@ def conclusions(view) -> list[str]:
                  f"model should be, the pick is `{by_val.variant}` with test MAE {score.show(score.get(by_val))} k$.")
     lines.append(target_check(score.get(best), TARGET_TEST_MAE, score, full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -25,13 +25,12 @@ Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]` or `python -m lessons
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from keras_models.conv import build_conv_net
-from lessons.classifiers import keras_outcome, majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import keras_outcome, majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "cifar10"
 TARGET_TEST_ACCURACY = 0.85
@@ -163,9 +162,3 @@ def conclusions(view) -> list[str]:
         lines.append(target_check(last.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
                                   full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -24,15 +24,14 @@ from __future__ import annotations
 
 import math
 import re
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from itertools import combinations
 
-from lessons.detectors import Detection, Detector, TFLiteSSD, load_detector, timed_detect
-from lessons.errors import UserError
-from lessons.pictures import Picture, read_picture
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.detectors import Detection, Detector, TFLiteSSD, load_detector, timed_detect
+from nnlab.errors import UserError
+from nnlab.pictures import Picture, read_picture
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 QUICK_NOTE = "2 warm runs per detector instead of 10: detections are the same, timings rougher"
 SLUG = "detection"
@@ -155,7 +154,7 @@ def report_sections(view) -> list[str]:
     sections.append("## Detectors\n\n" + (markdown_table(rows) if rows else "*No detectors were configured.*"))
     sections += [model_section(view, record, picture) for record in records]
     sections.append(comparison_section(view, records))
-    sections.append(resources.files("lessons").joinpath(REVIEW).read_text(encoding="utf-8").strip())
+    sections.append(resources.files("nnlab").joinpath(REVIEW).read_text(encoding="utf-8").strip())
     return sections
 
 
@@ -279,9 +278,3 @@ def conclusions(view) -> list[str]:
             lines.append(f"`{record.variant}`: the decoded top-100 list reproduces the built-in top {len(rows)} "
                          f"on {same} of its first {len(rows)} rows.")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -17,15 +17,14 @@ Run: `nnlab run dropout [--quick] [--seed N] [--epochs N]` or `python -m lessons
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from keras_models.dense import build_dense_net
-from lessons.data import Regression, Standardizer
-from lessons.regressors import keras_regression_outcome
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.data import Regression, Standardizer
+from nnlab.recipes.regressors import keras_regression_outcome
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from reports.regression import metric_columns, metric_formats
 
 SLUG = "dropout"
@@ -215,9 +214,3 @@ def conclusions(view) -> list[str]:
         lines.append(f"The better L2 strength, `{l2.variant}`, reaches {score.show(score.get(l2))}; on this set "
                      f"{winner} regularises better.")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -32,15 +32,14 @@ Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]` or `python -m les
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from keras_models.conv import build_conv_net, conv_param_count
 from keras_models.dense import build_dense_net
-from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.runner import GRID_ONLY, Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.runner import GRID_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-cnn"
 TARGET_TEST_ACCURACY = 0.93
@@ -414,9 +413,3 @@ def conclusions(view) -> list[str]:
         lines.append(target_check(best.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
                                   full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

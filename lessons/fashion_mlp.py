@@ -20,13 +20,12 @@ Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]` or `python -m les
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 from keras_models.dense import build_dense_net, dense_param_count, width_for_budget
-from lessons.classifiers import keras_outcome, majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import keras_outcome, majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-mlp"
 TARGET_TEST_ACCURACY = 0.895
@@ -177,9 +176,3 @@ def conclusions(view) -> list[str]:
                      f"accuracy with {best.info.get('parameters', 0):,} parameters.")
         lines.append(target_check(value, TARGET_TEST_ACCURACY, TEST_ACCURACY, full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -28,10 +28,10 @@ from pathlib import Path
 
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
-from lessons.classifiers import keras_outcome, majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.errors import UserError
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import keras_outcome, majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.errors import UserError
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "kaggle-fashion"
 TARGET_TEST_ACCURACY = 0.90
@@ -169,9 +169,3 @@ def conclusions(view) -> list[str]:
     lines.append(target_check(best.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
                               full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

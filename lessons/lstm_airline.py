@@ -24,14 +24,13 @@ Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]` or `python -m le
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from lessons.data import load
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.data import load
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "lstm-airline"
 SARIMA_TEST_RMSE = 14.0     # SARIMA(1,1,1)(0,1,1,12) on the last 24 months, as the course's literature reports
@@ -591,9 +590,3 @@ def conclusions(view) -> list[str]:
                      "gradient ever exceeded the clipping norm: clipping guards against exploding gradients and does "
                      "nothing for vanishing ones.")
     return [line for line in lines if line]
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -26,12 +26,11 @@ Run: `nnlab run neuron [--quick] [--seed N] [--epochs N]` or `python -m lessons.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from lessons.runner import Outcome, RunOptions, Variant
+from nnlab.runner import Outcome, RunOptions, Variant
 from tf_raw.neuron import Neuron, Perceptron, log_loss
 
 SLUG = "neuron"
@@ -291,9 +290,3 @@ def loss_comparison(name: str, mse, logloss, n_test: int) -> str:
     return (f"On `{name}`, at the same learning rate and epochs, {verdict}: "
             f"{100 * acc_log:.2f}% (LogLoss) vs {100 * acc_mse:.2f}% (MSE); test log loss "
             f"{ll_log:.4f} vs {ll_mse:.4f}, lower for the {lower} neuron.")
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

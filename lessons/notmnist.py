@@ -21,16 +21,15 @@ Run: `nnlab run notmnist [--quick] [--seed N] [--epochs N]` or `python -m lesson
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
-from lessons.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from lessons.data import ImageClasses, image_census, image_classes
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
+from nnlab.data import ImageClasses, image_census, image_classes
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "notmnist"
 TARGET_CNN_ACCURACY = 0.93
@@ -174,9 +173,3 @@ def conclusions(view) -> list[str]:
         lines.append(target_check(cnn.metric("test", "accuracy"), TARGET_CNN_ACCURACY,
                                   replace(TEST_ACCURACY, label="CNN validation accuracy"), full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -19,14 +19,13 @@ Run: `nnlab run optimizers [--quick] [--seed N] [--epochs N]` or `python -m less
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessons.classifiers import majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "optimizers"
 EQUALITY_TOLERANCE = 1e-6
@@ -315,9 +314,3 @@ def conclusions(view) -> list[str]:
         last = min(network, key=lambda r: r.history["loss"][-1] if r.history.get("loss") else float("inf"))
         lines.append(f"Lowest final training loss on the network: `{last.variant}` ({last.history['loss'][-1]:.4f}).")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -21,14 +21,13 @@ Run: `nnlab run raw-networks [--quick] [--seed N] [--epochs N]` or `python -m le
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.classifiers import majority_outcome
-from lessons.data import ImageClasses, image_classes
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.recipes.classifiers import majority_outcome
+from nnlab.data import ImageClasses, image_classes
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "raw-networks"
 TARGET_CNN_TEST_ACCURACY = 0.90
@@ -247,9 +246,3 @@ def conclusions(view) -> list[str]:
                                                                           lambda r: r.metric("test", "accuracy")),
                                       full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

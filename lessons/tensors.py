@@ -15,12 +15,11 @@ Run: `nnlab run tensors [--quick]` or `python -m lessons.tensors`.
 from __future__ import annotations
 
 import hashlib
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from lessons.runner import Outcome, RunOptions, Variant
+from nnlab.runner import Outcome, RunOptions, Variant
 
 SLUG = "tensors"
 SOFTMAX_TOLERANCE = 1e-6
@@ -279,9 +278,3 @@ def conclusions(view) -> list[str]:
         lines.append(f"The hand softmax differs from tf.nn.softmax by at most {error:.1e} over every axis and on "
                      f"logits of ±1000; target ≤ {SOFTMAX_TOLERANCE:g}: {'met' if error <= SOFTMAX_TOLERANCE else 'NOT met'}.")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -26,13 +26,12 @@ Run: `nnlab run two-layer [--quick] [--seed N] [--epochs N]` or `python -m lesso
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, replace
 
-from lessons.classifiers import majority_outcome
-from lessons.data import ImageClasses, bundled_digits
-from lessons.numpy_training import dense_network_outcome
-from lessons.runner import Outcome, RunOptions, Variant
+from nnlab.recipes.classifiers import majority_outcome
+from nnlab.data import ImageClasses, bundled_digits
+from nnlab.recipes.numpy_training import dense_network_outcome
+from nnlab.runner import Outcome, RunOptions, Variant
 
 SLUG = "two-layer"
 
@@ -178,9 +177,3 @@ def conclusions(view) -> list[str]:
                      f"`{best.variant}` {100 * TEST_ACCURACY.get(best):.2f}% vs {100 * TEST_ACCURACY.get(start):.2f}% "
                      f"({100 * gain:+.2f} points).")
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

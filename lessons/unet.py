@@ -21,14 +21,13 @@ Run: `nnlab run unet [--quick] [--seed N] [--epochs N]` or `python -m lessons.un
 """
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from lessons.data import load
-from lessons.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.data import load
+from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "unet"
 TARGET_PIXEL_ACCURACY = 0.90
@@ -271,9 +270,3 @@ def conclusions(view) -> list[str]:
                         f"{majority.metric('val', 'dice'):.3f}." if majority else "."))
         lines.append(target_check(value, TARGET_PIXEL_ACCURACY, PIXEL_ACCURACY, full_run=not view.quick))
     return lines
-
-
-if __name__ == "__main__":
-    from lessons.cli import main
-
-    raise SystemExit(main(["run", SLUG, *sys.argv[1:]]))

@@ -5,13 +5,42 @@ drawing turn them into pixels of the picture they were found on.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from lessons.detectors import Detection
 from reports.tables import markdown_table
+
+
+@dataclass(frozen=True)
+class Detection:
+    """One object: its COCO label, score and box (ymin, xmin, ymax, xmax), normalised and clipped to 0..1."""
+
+    label: str
+    class_id: int
+    score: float
+    box: tuple[float, float, float, float]
+
+    def pixels(self, height: int, width: int) -> tuple[int, int, int, int]:
+        """The box as whole pixels x0, y0, x1, y1 of a height x width picture."""
+        ymin, xmin, ymax, xmax = self.box
+        return round(xmin * width), round(ymin * height), round(xmax * width), round(ymax * height)
+
+    @property
+    def area(self) -> float:
+        """Share of the picture the box covers, 0..1."""
+        ymin, xmin, ymax, xmax = self.box
+        return (ymax - ymin) * (xmax - xmin)
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "class_id": self.class_id, "score": self.score, "box": list(self.box)}
+
+    @classmethod
+    def from_dict(cls, row: dict) -> "Detection":
+        return cls(row["label"], int(row["class_id"]), float(row["score"]), tuple(row["box"]))
+
 
 # Ten colours distinct from each other on photos; each label keeps its colour across pictures.
 PALETTE = ((230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),

@@ -14,14 +14,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
-from lessons.catalog import find
-from lessons.errors import UserError
+from nnlab.errors import UserError
 from reports.store import Store, VariantRecord
 
 
 SEARCH_PREFIX = "search:"  # experiments of Keras Tuner trials (tuning/search.py)
+
+
+class CatalogueEntry(Protocol):
+    """What the report's title reads of the lesson's catalogue entry (`nnlab.catalog.LessonInfo`)."""
+
+    number: int
+    slug: str
+    title: str
+    covers: str
 
 
 @dataclass
@@ -68,9 +76,11 @@ def report_dir(workdir: Path | str, slug: str) -> Path:
     return Path(workdir) / slug
 
 
-def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None) -> Path:
-    """Write `<workdir>/<slug>/report.md` (and its figures) for the given or the latest run."""
-    slug = module.SLUG
+def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, workdir: Path | str,
+                   run_id: int | None = None) -> Path:
+    """Write `<workdir>/<slug>/report.md` (and its figures) for the given or the latest run of `module`,
+    the lesson whose catalogue entry is `lesson`."""
+    slug = lesson.slug
     run = store.run(run_id) if run_id is not None else (store.latest_run(slug, kind="run")
                                                          or store.latest_run(slug))
     if run is None:
@@ -82,7 +92,7 @@ def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id
     out_dir.mkdir(parents=True, exist_ok=True)
     view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
                       out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])
-    parts = [header(view, getattr(module, "QUICK_NOTE", None))]
+    parts = [header(view, lesson, getattr(module, "QUICK_NOTE", None))]
     parts += module.report_sections(view)
     if view.search:
         from reports.search import search_sections
@@ -99,10 +109,9 @@ def compile_report(module: ModuleType, store: Store, workdir: Path | str, run_id
 QUICK_NOTE = "small stratified subset, few epochs: figures are NOT the lesson's results"
 
 
-def header(view: ReportView, quick_note: str | None = None) -> str:
+def header(view: ReportView, lesson: CatalogueEntry, quick_note: str | None = None) -> str:
     """Title, data, mode, seed, backend, versions. A lesson whose --quick means something else than
     QUICK_NOTE (nothing is trained, say) sets its own QUICK_NOTE."""
-    lesson = find(view.slug)
     run = view.run
     info = view.data_info
     versions = json.loads(run["versions"])

@@ -19,7 +19,7 @@ def nnlab_command() -> list[str]:
     if script.exists():
         return [str(script)]
     found = shutil.which("nnlab")
-    return [found] if found else [sys.executable, "-m", "lessons.cli"]
+    return [found] if found else [sys.executable, "-m", "nnlab"]
 
 
 def cli_env(tmp_path: Path, **overrides: str | None) -> dict[str, str]:

@@ -11,9 +11,9 @@ import tensorflow as tf
 from keras_models.length_batches import LengthBatches
 from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, beam_decode, greedy_decode
 from keras_models.text import END, START, SentenceVectorizer, detokenize, standardize
-from lessons import data
+from nnlab import data
 from lessons.attention_translation import bleu_of, bleu_statistics, corpus_bleu, length_bucket, paired_bootstrap
-from lessons.errors import DataError
+from nnlab.errors import DataError
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 TRAIN_EN = ["A dog runs.", "Two men sit on a bench.", "A girl rides a bike!", "The dog sleeps."]
@@ -154,7 +154,7 @@ def test_beam_of_one_is_greedy_and_wider_beams_end_cleanly():
 
 
 def test_saved_translator_reloads_with_the_same_outputs(tmp_path):
-    from lessons.translator_files import load_translator, save_translator
+    from nnlab.translator_files import load_translator, save_translator
 
     source = SentenceVectorizer(8).adapt(TRAIN_EN)
     target = SentenceVectorizer(10, targets=True).adapt(TRAIN_DE)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from keras_models.training import regression_metrics
-from lessons.data import Loaded, regression_splits
+from nnlab.data import Loaded, regression_splits
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 

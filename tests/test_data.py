@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lessons import data
-from lessons.errors import DataError
+from nnlab import data
+from nnlab.errors import DataError
 from tests.conftest import cli_env, run_cli
 
 

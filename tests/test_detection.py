@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from lessons.detectors import MODELS_DIR_ENV, TFLITE_MODELS, Detection, coco_labels, load_detector
-from lessons.errors import UserError
-from lessons.pictures import picture_file, read_picture
+from nnlab.detectors import MODELS_DIR_ENV, TFLITE_MODELS, Detection, coco_labels, load_detector
+from nnlab.errors import UserError
+from nnlab.pictures import picture_file, read_picture
 from reports.detections import detection_rows, draw_detections, iou, matched_pairs
 from tests.conftest import cli_env, run_cli
 
@@ -234,7 +234,7 @@ def test_quick_lesson_offline_writes_its_report(tmp_path):
 
 
 def test_detect_is_listed_as_ready():
-    from lessons.catalog import find
+    from nnlab.catalog import find
 
     assert find("detection").status == "ready"
     with pytest.raises(UserError, match="unknown scikit-image sample"):

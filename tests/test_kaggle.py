@@ -5,7 +5,7 @@ import csv
 
 import pytest
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
 from lessons.kaggle_fashion import validate_submission, write_submission
 from tests.conftest import cli_env, run_cli
 

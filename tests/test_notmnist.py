@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lessons import data
-from lessons.errors import DataError
+from nnlab import data
+from nnlab.errors import DataError
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 from tests.test_data import write_idx
 

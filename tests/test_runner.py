@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from lessons.runner import GRID_ONLY, Variant, config_dict, keyed_config, variant_key
+from nnlab.runner import GRID_ONLY, Variant, config_dict, keyed_config, variant_key
 from reports.store import RunContext
 
 

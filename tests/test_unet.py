@@ -6,8 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from lessons import data
-from lessons.errors import DataError
+from nnlab import data
+from nnlab.errors import DataError
 from lessons.unet import Config, augment_pair, make_augmenter, segmentation_metrics
 from tests.conftest import cli_env, run_cli
 

@@ -32,8 +32,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-from lessons.errors import UserError
-from lessons.runner import Interrupted, RunOptions, config_dict, termination_as_interrupt, versions
+from nnlab.contract import TunableData, TunableLesson, check, check_data
+from nnlab.errors import UserError
+from nnlab.runner import Interrupted, RunOptions, config_dict, termination_as_interrupt, versions
 from reports.report import SEARCH_PREFIX as EXPERIMENT_PREFIX
 from reports.store import RunContext, Store
 
@@ -104,10 +105,11 @@ def _stop_callback():
 
 
 def tunable(module: ModuleType) -> ModuleType:
+    """`module` if it is a `TunableLesson`; a lesson without a search space is the user's one-line error."""
     if not hasattr(module, "hypermodel"):
         raise UserError(f"lesson '{module.SLUG}' has no search space yet; lessons with one: fashion-mlp, "
                         f"fashion-cnn, notmnist.")
-    return module
+    return check(module, TunableLesson)
 
 
 def project_name(options: TuneOptions) -> str:
@@ -201,7 +203,7 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
     tunable(module)
     configure_distribution(options)
     config = module.make_config(options.run)
-    data = module.load_data(config, options.run)
+    data = check_data(module, module.load_data(config, options.run), TunableData)
     ctx = RunContext(lesson=module.SLUG, seed=options.run.seed, quick=options.run.quick,
                      backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
                      fallback=data.fallback, data_info=data.info(), config=config_dict(config),
@@ -253,8 +255,8 @@ def finish(module: ModuleType, tuner, data, config, options: TuneOptions, store:
     """Retrain the best configuration as the lesson trains, test it, record it, rebuild the report."""
     import keras
 
-    from lessons.classifiers import keras_outcome
-    from reports.report import compile_report
+    from nnlab.recipes.classifiers import keras_outcome
+    from nnlab.runner import write_report
 
     best_trial = tuner.oracle.get_best_trials(1)[0]
     values = {k: v for k, v in best_trial.hyperparameters.values.items() if not k.startswith("tuner/")}
@@ -275,6 +277,6 @@ def finish(module: ModuleType, tuner, data, config, options: TuneOptions, store:
                           config=config_dict(config), wall_seconds=time.perf_counter() - start,
                           metrics=outcome.metrics, history=outcome.history, info=outcome.info,
                           artifacts=outcome.artifacts)
-    report = compile_report(module, store, options.run.workdir)
+    report = write_report(module, store, options.run.workdir)
     print(f"{module.SLUG}: search done; best trial {best_trial.trial_id}; report: {report}", flush=True)
     return report

@@ -100,7 +100,7 @@ def select(grid: list[Variant], only: tuple[str, ...], slug: str) -> list[Varian
     The report still shows every finished variant of the store, so runs of parts add up."""
     if not only:
         return grid
-    from lessons.errors import UserError
+    from nnlab.errors import UserError
 
     known = {v.name for v in grid} | {v.experiment for v in grid}
     unknown = [name for name in only if name not in known]
@@ -169,7 +169,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     """Train every variant of a lesson's grid that is not already in the store, then write its report."""
     import keras
 
-    from reports.report import compile_report
+    from nnlab.contract import check_data
 
     if keras.backend.backend() == "tensorflow":
         # Each variant builds a new model, so tf.function retraces by design; its warning is noise here.
@@ -177,7 +177,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
 
         tf.get_logger().setLevel("ERROR")
     config = module.make_config(options)
-    data = module.load_data(config, options)
+    data = check_data(module, module.load_data(config, options))
     cfg = config_dict(config)
     keyed = keyed_config(config)
     ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
@@ -229,10 +229,18 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
         store.close()
         raise
     store.end_run(run_id, "finished")
-    report = compile_report(module, store, options.workdir, run_id)
+    report = write_report(module, store, options.workdir, run_id)
     store.close()
     print(f"{module.SLUG}: trained {trained}, skipped {skipped}; report: {report}", flush=True)
     return RunSummary(run_id, trained, skipped, report)
+
+
+def write_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None) -> Path:
+    """The lesson's report compiled from the store, titled from its catalogue entry."""
+    from nnlab.catalog import find
+    from reports.report import compile_report
+
+    return compile_report(module, find(module.SLUG), store, workdir, run_id)
 
 
 def _headline(outcome: Outcome) -> str:

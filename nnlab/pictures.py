@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
 
 SAMPLE_PREFIX = "skimage:"
 SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")  # scikit-image's bundled colour photos

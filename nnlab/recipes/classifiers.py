@@ -6,8 +6,8 @@ import numpy as np
 
 from keras_models.conv import build_conv_net
 from keras_models.training import evaluate_splits, fit_classifier, make_optimizer
-from lessons.data import ImageClasses
-from lessons.runner import Outcome
+from nnlab.data import ImageClasses
+from nnlab.runner import Outcome
 
 
 def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epochs: int, batch_size: int,

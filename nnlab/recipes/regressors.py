@@ -5,8 +5,8 @@ import keras
 import numpy as np
 
 from keras_models.training import fit_model, regression_metrics
-from lessons.data import Regression
-from lessons.runner import Outcome
+from nnlab.data import Regression
+from nnlab.runner import Outcome
 
 # The losses the lessons compare, by the name a variant records.
 LOSSES = {

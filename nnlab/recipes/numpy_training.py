@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from lessons.data import ImageClasses
-from lessons.runner import Outcome
+from nnlab.data import ImageClasses
+from nnlab.runner import Outcome
 from tf_raw.two_layer import DenseNetwork
 
 SPLITS = ("train", "val", "test")

@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.detectors import load_detector, timed_detect
-from lessons.pictures import Picture, read_picture
+from nnlab.detectors import load_detector, timed_detect
+from nnlab.pictures import Picture, read_picture
 
 COMMAND = "detect"
 
@@ -37,7 +37,7 @@ def output_name(picture: Picture, model: str) -> str:
 
 def run_detect(options: DetectOptions) -> list[Path]:
     """Detect with every model of `options`, in order; returns the annotated PNGs written."""
-    from lessons.runner import Variant, variant_key, versions
+    from nnlab.runner import Variant, variant_key, versions
     from reports.detections import detection_table, draw_detections
     from reports.store import RunContext, Store
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
 
 LESSON = "attention-translation"
 TRAIN_HINT = (f"Fix: train one with `nnlab run {LESSON}` (about an hour on a 2-core CPU; `--quick` trains a "
@@ -65,7 +65,7 @@ def run_translate(sentences: list[str], workdir: Path | str, name: str | None = 
                   alignment: bool = False, beam: int = 1) -> list[str]:
     """Print and return the German translation of each sentence."""
     from keras_models.text import detokenize
-    from lessons.translator_files import load_translator
+    from nnlab.translator_files import load_translator
 
     choice = find_translator(workdir, name)
     translator = load_translator(choice.weights)

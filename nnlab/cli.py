@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
 
 THREADS_ENV = "NNLAB_THREADS"
 EPILOG = """environment:
@@ -146,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
     add_workdir(run)
 
-    from lessons.detectors import models_help
+    from nnlab.detectors import models_help
 
     detect = commands.add_parser("detect", help="find objects in a picture with pretrained detectors",
                                  epilog=DETECT_EPILOG.format(models=models_help()),
@@ -234,7 +234,7 @@ def import_keras_quietly() -> None:
 
 
 def cmd_list(args) -> int:
-    from lessons.catalog import LESSONS
+    from nnlab.catalog import LESSONS
 
     width = max(len(lesson.slug) for lesson in LESSONS)
     print(f"{'#':>2}  {'slug':<{width}}  {'status':<7}  title  [source]")
@@ -244,11 +244,11 @@ def cmd_list(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from lessons.catalog import load_module, ready
+    from nnlab.catalog import load_module, ready
 
     ready(args.lesson)
     import_keras_quietly()
-    from lessons.runner import RunOptions, default_workdir, run_lesson
+    from nnlab.runner import RunOptions, default_workdir, run_lesson
 
     module = load_module(args.lesson)
     if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
@@ -262,16 +262,16 @@ def cmd_run(args) -> int:
 
 
 def cmd_detect(args) -> int:
-    from lessons.detect import COMMAND, DetectOptions, run_detect
-    from lessons.detectors import locate
-    from lessons.pictures import read_picture
+    from nnlab.commands.detect import COMMAND, DetectOptions, run_detect
+    from nnlab.detectors import locate
+    from nnlab.pictures import read_picture
 
     models = tuple(args.model or ["ssd"])
     read_picture(args.image)  # a bad picture or an unknown model is reported before TensorFlow is imported
     for model in models:
         locate(model)
     import_keras_quietly()
-    from lessons.runner import default_workdir
+    from nnlab.runner import default_workdir
 
     workdir = args.workdir or default_workdir()
     run_detect(DetectOptions(image=args.image, models=models, top=args.top,
@@ -281,7 +281,7 @@ def cmd_detect(args) -> int:
 
 
 def cmd_tune(args) -> int:
-    from lessons.catalog import load_module, ready
+    from nnlab.catalog import load_module, ready
 
     ready(args.lesson)
     if args.worker and not args.oracle:
@@ -289,7 +289,7 @@ def cmd_tune(args) -> int:
     if args.oracle and not args.worker:
         raise UserError("--oracle is for workers. Fix: add --worker ID, or drop --oracle")
     import_keras_quietly()
-    from lessons.runner import RunOptions, default_workdir
+    from nnlab.runner import RunOptions, default_workdir
     from tuning.search import TuneOptions, run_search, tunable
 
     module = tunable(load_module(args.lesson))
@@ -304,8 +304,8 @@ def cmd_tune(args) -> int:
 
 
 def cmd_translate(args) -> int:
-    from lessons.runner import default_workdir
-    from lessons.translate import find_translator, run_translate
+    from nnlab.runner import default_workdir
+    from nnlab.commands.translate import find_translator, run_translate
 
     sentences = [text.strip() for text in args.text]
     if not all(sentences):
@@ -319,8 +319,8 @@ def cmd_translate(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from lessons.catalog import load_module, ready
-    from lessons.runner import default_workdir
+    from nnlab.catalog import load_module, ready
+    from nnlab.runner import default_workdir
     from reports.store import Store
 
     ready(args.lesson)
@@ -329,12 +329,12 @@ def cmd_report(args) -> int:
         raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson}` first "
                         f"(or pass the --workdir it used).")
     import_keras_quietly()
-    from reports.report import compile_report
+    from nnlab.runner import write_report
 
     module = load_module(args.lesson)
     store = Store.in_workdir(workdir)
     try:
-        path = compile_report(module, store, workdir)
+        path = write_report(module, store, workdir)
     finally:
         store.close()
     print(path)
@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    from lessons.runner import Interrupted
+    from nnlab.runner import Interrupted
 
     try:
         return HANDLERS[args.command](args)

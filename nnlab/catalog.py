@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from types import ModuleType
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -91,5 +91,7 @@ def ready(slug: str) -> LessonInfo:
 
 
 def load_module(slug: str) -> ModuleType:
-    """Import the module of a ready lesson."""
-    return importlib.import_module(ready(slug).module)
+    """Import the module of a ready lesson, checked against the lesson contract (`nnlab.contract.Lesson`)."""
+    from nnlab.contract import check
+
+    return check(importlib.import_module(ready(slug).module))

@@ -30,7 +30,8 @@ from typing import Protocol
 
 import numpy as np
 
-from lessons.errors import UserError
+from nnlab.errors import UserError
+from reports.detections import Detection
 
 MODELS_DIR_ENV = "NNLAB_MODELS_DIR"   # read-only folder of detector files (the shared models copy)
 OFFLINE_ENV = "NNLAB_OFFLINE"
@@ -56,38 +57,10 @@ TFLITE_MODELS = {
 
 # ---- detections ----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Detection:
-    """One object: its COCO label, score and box (ymin, xmin, ymax, xmax), normalised and clipped to 0..1."""
-
-    label: str
-    class_id: int
-    score: float
-    box: tuple[float, float, float, float]
-
-    def pixels(self, height: int, width: int) -> tuple[int, int, int, int]:
-        """The box as whole pixels x0, y0, x1, y1 of a height x width picture."""
-        ymin, xmin, ymax, xmax = self.box
-        return round(xmin * width), round(ymin * height), round(xmax * width), round(ymax * height)
-
-    @property
-    def area(self) -> float:
-        """Share of the picture the box covers, 0..1."""
-        ymin, xmin, ymax, xmax = self.box
-        return (ymax - ymin) * (xmax - xmin)
-
-    def as_dict(self) -> dict:
-        return {"label": self.label, "class_id": self.class_id, "score": self.score, "box": list(self.box)}
-
-    @classmethod
-    def from_dict(cls, row: dict) -> "Detection":
-        return cls(row["label"], int(row["class_id"]), float(row["score"]), tuple(row["box"]))
-
-
 @lru_cache(maxsize=1)
 def coco_labels() -> dict[int, str]:
     """COCO category id -> name (80 of the ids 1..90)."""
-    text = resources.files("lessons").joinpath("detection_data/coco_labels.txt").read_text(encoding="utf-8")
+    text = resources.files("nnlab").joinpath("detection_data/coco_labels.txt").read_text(encoding="utf-8")
     labels = {}
     for line in text.splitlines():
         if line and not line.startswith("#"):

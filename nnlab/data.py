@@ -31,7 +31,7 @@ from typing import Callable, Mapping
 
 import numpy as np
 
-from lessons.errors import DataError
+from nnlab.errors import DataError
 
 DATA_DIR_ENV = "NNLAB_DATA_DIR"
 OFFLINE_ENV = "NNLAB_OFFLINE"

@@ -1,0 +1,1 @@
+"""Training recipes several lessons share: a Keras classifier or regressor, a NumPy network, baselines."""
