@@ -92,7 +92,7 @@ def best_dense_record(options: RunOptions) -> dict | None:
     path = Path(options.workdir) / Store.FILENAME
     if not path.is_file():
         return None
-    store = Store(path)
+    store = Store(path, readonly=True)
     try:
         records = [r for r in store.records(DENSE_LESSON, seed=options.seed, quick=options.quick)
                    if r.params.get("hidden") and r.experiment in ("width", "depth", "optimizer", "dropout")]

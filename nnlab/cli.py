@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
+    report.add_argument("--out", type=Path, default=None,
+                        help="folder for report.md and its PNGs (default <workdir>/<lesson>); the store is "
+                             "only read, so it may be on read-only media")
     add_workdir(report)
     return parser
 
@@ -247,14 +250,15 @@ def cmd_run(args) -> int:
     from nnlab.catalog import load_module, ready
 
     ready(args.lesson)
+    workdir = writable_workdir(args.workdir)
     import_keras_quietly()
-    from nnlab.runner import RunOptions, default_workdir, run_lesson
+    from nnlab.runner import RunOptions, run_lesson
 
     module = load_module(args.lesson)
     if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
         raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
                         f"Fix: drop --image")
-    options = RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed, quick=args.quick,
+    options = RunOptions(workdir=workdir, seed=args.seed, quick=args.quick,
                          epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image,
                          only=args.only)
     run_lesson(module, options)
@@ -270,10 +274,8 @@ def cmd_detect(args) -> int:
     read_picture(args.image)  # a bad picture or an unknown model is reported before TensorFlow is imported
     for model in models:
         locate(model)
+    workdir = writable_workdir(args.workdir)
     import_keras_quietly()
-    from nnlab.runner import default_workdir
-
-    workdir = args.workdir or default_workdir()
     run_detect(DetectOptions(image=args.image, models=models, top=args.top,
                              min_score=args.min_score, warm_runs=args.warm_runs,
                              out_dir=args.out or Path(workdir) / COMMAND, workdir=workdir, argv=tuple(args.argv)))
@@ -288,8 +290,9 @@ def cmd_tune(args) -> int:
         raise UserError("--worker needs --oracle HOST:PORT, the address of the chief. Fix: add --oracle")
     if args.oracle and not args.worker:
         raise UserError("--oracle is for workers. Fix: add --worker ID, or drop --oracle")
+    workdir = writable_workdir(args.workdir)
     import_keras_quietly()
-    from nnlab.runner import RunOptions, default_workdir
+    from nnlab.runner import RunOptions
     from tuning.search import TuneOptions, run_search, tunable
 
     module = tunable(load_module(args.lesson))
@@ -297,7 +300,7 @@ def cmd_tune(args) -> int:
     host, port = args.oracle if args.oracle else (args.bind, args.port)
     options = TuneOptions(tuner=args.tuner, max_trials=args.max_trials, overwrite=args.overwrite, role=role,
                           worker_id=args.worker, oracle_host=host, oracle_port=port,
-                          run=RunOptions(workdir=args.workdir or default_workdir(), seed=args.seed,
+                          run=RunOptions(workdir=workdir, seed=args.seed,
                                          quick=args.quick, epochs=args.epochs, argv=list(args.argv)))
     run_search(module, options)
     return 0
@@ -328,17 +331,39 @@ def cmd_report(args) -> int:
     if not (Path(workdir) / Store.FILENAME).is_file():
         raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson}` first "
                         f"(or pass the --workdir it used).")
-    import_keras_quietly()
-    from nnlab.runner import write_report
-
-    module = load_module(args.lesson)
-    store = Store.in_workdir(workdir)
+    store = Store.in_workdir(workdir, readonly=True)  # checked (and never written) before TensorFlow loads
     try:
-        path = write_report(module, store, workdir)
+        out_dir = writable_folder(args.out or Path(workdir) / args.lesson, "--out DIR")
+        import_keras_quietly()
+        from nnlab.runner import write_report
+
+        path = write_report(load_module(args.lesson), store, workdir, out_dir=out_dir)
     finally:
         store.close()
     print(path)
     return 0
+
+
+def writable_workdir(workdir: Path | None) -> Path:
+    """The workdir of a command that records results, checked before TensorFlow loads (a file in the way,
+    a read-only folder, a damaged or newer store) without creating anything."""
+    from nnlab.runner import default_workdir
+    from reports.store import Store
+
+    workdir = workdir or default_workdir()
+    Store.check_writable(workdir)
+    return workdir
+
+
+def writable_folder(folder: Path, option: str) -> Path:
+    """`folder`, created if need be, or a UserError naming `option` when it cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"cannot create {folder} ({error.strerror or error}). Fix: pass {option}") from None
+    if not os.access(folder, os.W_OK):
+        raise UserError(f"{folder} is read-only. Fix: pass {option}, a folder you can write")
+    return folder
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,

@@ -10,3 +10,8 @@ class UserError(Exception):
 
 class DataError(UserError):
     """A dataset file is missing, unreachable or corrupt."""
+
+
+class StoreError(UserError):
+    """The results store or its folder cannot be used: missing, not a folder, read-only, damaged, or
+    written by another version of nnlab."""

@@ -235,12 +235,13 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     return RunSummary(run_id, trained, skipped, report)
 
 
-def write_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None) -> Path:
+def write_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None, *,
+                 out_dir: Path | None = None) -> Path:
     """The lesson's report compiled from the store, titled from its catalogue entry."""
     from nnlab.catalog import find
     from reports.report import compile_report
 
-    return compile_report(module, find(module.SLUG), store, workdir, run_id)
+    return compile_report(module, find(module.SLUG), store, workdir, run_id, out_dir=out_dir)
 
 
 def _headline(outcome: Outcome) -> str:

@@ -77,9 +77,9 @@ def report_dir(workdir: Path | str, slug: str) -> Path:
 
 
 def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, workdir: Path | str,
-                   run_id: int | None = None) -> Path:
-    """Write `<workdir>/<slug>/report.md` (and its figures) for the given or the latest run of `module`,
-    the lesson whose catalogue entry is `lesson`."""
+                   run_id: int | None = None, *, out_dir: Path | None = None) -> Path:
+    """Write `<workdir>/<slug>/report.md` (or `<out_dir>/report.md`) and its figures for the given or the
+    latest run of `module`, the lesson whose catalogue entry is `lesson`."""
     slug = lesson.slug
     run = store.run(run_id) if run_id is not None else (store.latest_run(slug, kind="run")
                                                          or store.latest_run(slug))
@@ -88,7 +88,7 @@ def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, wor
                         f"Fix: run `nnlab run {slug}` first (or pass the --workdir it used).")
     records = store.records(slug, seed=run["seed"], quick=bool(run["quick"]),
                             dataset_sha256=run["dataset_sha256"])
-    out_dir = report_dir(workdir, slug)
+    out_dir = Path(out_dir) if out_dir is not None else report_dir(workdir, slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
                       out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])

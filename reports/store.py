@@ -14,18 +14,29 @@ A variant row is inserted as 'running' when it starts and becomes 'finished' in 
 transaction that writes its metrics, history and artifacts, so a crash can never leave a
 'finished' variant with half its numbers. WAL mode lets a report read while a run writes.
 All SQL is parameterised.
+
+Opening checks the file before trusting it: a folder that is a file or read-only, a file that is not
+SQLite, a damaged one (`PRAGMA quick_check`) or one written by a newer nnlab (`PRAGMA user_version`)
+is a `StoreError`, one line naming the path and the fix, and the file is left as it is. Commands that
+only read (`nnlab report`, `nnlab translate`) open it read-only: no schema, no WAL switch, no write,
+so a store on read-only media can be reported on.
 """
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator, Mapping
+from urllib.parse import quote
+
+from nnlab.errors import StoreError
 
 SCHEMA_VERSION = 1
+FRESH_WORKDIR = "Fix: pass a fresh --workdir (or set NNLAB_HOME to one)"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -145,24 +156,114 @@ class Store:
 
     FILENAME = "results.sqlite"
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str, *, readonly: bool = False):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: we open transactions ourselves, so a commit is exactly where we say.
-        self.db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA busy_timeout=60000")
-        with self.transaction():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self.db.execute(statement)
-            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.readonly = readonly
+        self.db = self._open()
+        try:
+            self._check()
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA foreign_keys=ON")
+                with self.transaction():
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except sqlite3.Error as error:
+            self.db.close()
+            raise self._error(error) from None
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _open(self) -> sqlite3.Connection:
+        """A connection (isolation_level=None: transactions are opened by hand, so a commit is exactly where
+        we say), after the folder and file checks that need no SQL."""
+        if self.readonly:
+            if not self.path.is_file():
+                raise StoreError(f"no results store at {self.path}. Fix: run a lesson first, or pass the "
+                                 f"--workdir it used")
+            target, uri = f"file:{quote(str(self.path.resolve()))}?mode=ro", True
+        else:
+            folder = self.path.parent
+            if folder.exists() and not folder.is_dir():
+                raise StoreError(f"the workdir {folder} is a file, not a folder. {FRESH_WORKDIR}")
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create the workdir {folder} ({error.strerror or error}). "
+                                 f"{FRESH_WORKDIR}") from None
+            for place in (folder, self.path):
+                if place.exists() and not os.access(place, os.W_OK):
+                    raise StoreError(f"{place} is read-only, so results cannot be recorded. {FRESH_WORKDIR}")
+            target, uri = str(self.path), False
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a results store. {FRESH_WORKDIR}")
+        try:
+            db = sqlite3.connect(target, timeout=60, isolation_level=None, uri=uri)
+            if self.readonly:
+                db = self._readable(db, target)
+        except sqlite3.Error as error:
+            raise self._error(error) from None
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=60000")
+        return db
+
+    @staticmethod
+    def _readable(db: sqlite3.Connection, target: str) -> sqlite3.Connection:
+        """`db`, or on read-only media (where a WAL store's -shm index cannot be created) the same file
+        opened immutable: nothing can write there, so nothing can change under the reader."""
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()
+            return sqlite3.connect(target + "&immutable=1", timeout=60, isolation_level=None, uri=True)
+
+    def _check(self) -> None:
+        """Refuse a store that is damaged or from a newer nnlab before reading or writing a row of it."""
+        found = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if found > SCHEMA_VERSION:
+            raise StoreError(f"the results store {self.path} was written by a newer nnlab (store schema "
+                             f"{found}, this nnlab reads up to {SCHEMA_VERSION}). Fix: upgrade nnlab "
+                             f"(pip install -U nnlab), or pass a fresh --workdir")
+        verdict = self.db.execute("PRAGMA quick_check(1)").fetchone()[0]
+        if verdict != "ok":
+            first = next(line for line in verdict.splitlines() if not line.startswith("***"))
+            raise StoreError(f"the results store {self.path} is damaged ({first}); it is left as it "
+                             f"is. {FRESH_WORKDIR}, or restore the file from a backup")
+
+    def _error(self, error: sqlite3.Error) -> StoreError:
+        """An SQLite failure while opening, as the one-line error a user can act on."""
+        text = str(error)
+        if "not a database" in text or "malformed" in text:
+            return StoreError(f"the results store {self.path} is damaged or not an SQLite file ({text}); it "
+                              f"is left as it is. {FRESH_WORKDIR}, or restore the file from a backup")
+        if "readonly" in text or "read-only" in text:
+            return StoreError(f"the results store {self.path} is read-only, so results cannot be recorded. "
+                              f"{FRESH_WORKDIR}")
+        return StoreError(f"cannot open the results store {self.path} ({text}). {FRESH_WORKDIR}")
 
     @classmethod
-    def in_workdir(cls, workdir: Path | str) -> "Store":
-        return cls(Path(workdir) / cls.FILENAME)
+    def check_writable(cls, workdir: Path | str) -> None:
+        """The checks of opening `<workdir>/results.sqlite` for writing, creating nothing: a StoreError if a
+        file is in the way, a folder or the store is read-only, or the store is damaged or from a newer nnlab."""
+        path = Path(workdir) / cls.FILENAME
+        if path.is_file():
+            cls(path, readonly=True).close()
+        place = path
+        while not place.exists() and place != place.parent:
+            place = place.parent
+        if place != path and not place.is_dir():
+            raise StoreError(f"the workdir {workdir} cannot be created: {place} is a file, not a folder. "
+                             f"{FRESH_WORKDIR}")
+        if not os.access(place, os.W_OK):
+            raise StoreError(f"{place} is read-only, so results cannot be recorded. {FRESH_WORKDIR}")
+
+    @classmethod
+    def in_workdir(cls, workdir: Path | str, *, readonly: bool = False) -> "Store":
+        return cls(Path(workdir) / cls.FILENAME, readonly=readonly)
 
     def close(self) -> None:
         self.db.close()

@@ -5,7 +5,6 @@ import math
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
-import pandas as pd
 
 
 def _missing(value: Any) -> bool:
@@ -32,6 +31,8 @@ def count(value: Any) -> str:
 def markdown_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
                    formats: Mapping[str, Callable[[Any], str]] | None = None) -> str:
     """A GitHub-markdown table of `rows` (dicts), columns in the given order, cells formatted."""
+    import pandas as pd  # half a second of import, paid only when a table is drawn (not by the CLI's start)
+
     frame = pd.DataFrame(list(rows))
     if columns is not None:
         frame = frame.reindex(columns=list(columns))

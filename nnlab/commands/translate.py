@@ -33,7 +33,7 @@ def find_translator(workdir: Path | str, name: str | None = None) -> Choice:
     path = Path(workdir) / Store.FILENAME
     if not path.is_file():
         raise UserError(f"no trained translation model: {workdir} has no results store. {TRAIN_HINT}.")
-    store = Store(path)
+    store = Store(path, readonly=True)
     try:
         # full and quick runs apart: records() keeps the latest of each variant within a mode
         records = [r for quick in (False, True) for r in store.records(LESSON, quick=quick)
