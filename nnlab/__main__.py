@@ -1,4 +1,4 @@
 """`python -m nnlab ...` is the `nnlab` command."""
-from nnlab.cli import main
+from nnlab.cli import entry
 
-raise SystemExit(main())
+entry()

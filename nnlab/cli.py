@@ -226,7 +226,7 @@ def import_keras_quietly() -> None:
                     tf.config.threading.set_intra_op_parallelism_threads(threads)
                     tf.config.threading.set_inter_op_parallelism_threads(threads)
                 tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
-        except BaseException:
+        except Exception:
             os.dup2(saved, 2)
             sink.seek(0)
             sys.stderr.write(sink.read().decode(errors="replace"))
@@ -371,21 +371,46 @@ HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_re
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit status: 0 done, 2 an error the user can fix, 130 interrupted.
+
+    Ctrl-C and SIGTERM mean the same from the first line on (start-up, TensorFlow's import, data loading,
+    training, report compiling): one line on stderr and status 130, never a traceback. What was being
+    trained is marked 'interrupted' by the harness first, so the store stays consistent.
+    """
     # TensorFlow's C++ start-up chatter hides the lesson's own output; warnings and errors still show.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
-    args.argv = argv
-    from nnlab.runner import Interrupted
+    from nnlab.runner import Interrupted, termination_as_interrupt
 
     try:
-        return HANDLERS[args.command](args)
+        with termination_as_interrupt():
+            args = build_parser().parse_args(argv)
+            args.argv = argv
+            return HANDLERS[args.command](args)
     except UserError as error:
         print(f"nnlab: error: {error}", file=sys.stderr)
         return 2
-    except Interrupted:
-        return 130
+    except Interrupted:  # the harness has recorded the interruption and said so
+        return INTERRUPTED
+    except KeyboardInterrupt:
+        print("\nnnlab: interrupted; finished results are kept in the store. Run the same command again to go on.",
+              file=sys.stderr)
+        return INTERRUPTED
+
+
+INTERRUPTED = 130  # 128 + SIGINT, as shells report a Ctrl-C
+
+
+def entry() -> None:
+    """The `nnlab` console script. After an interruption the process ends at once (os._exit), skipping the
+    interpreter's shutdown while TensorFlow's native threads may still be running."""
+    status = main()
+    if status == INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    raise SystemExit(status)
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    entry()

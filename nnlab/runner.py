@@ -10,7 +10,8 @@ A lesson module declares, top to bottom:
     report_sections(view)     markdown sections of its report (reports.report builds the rest)
 
 and the harness does the rest: resuming (a variant already finished with the same parameters,
-config (less its GRID_ONLY fields), seed and data is skipped unless --rerun), seeding, timing,
+config (less its GRID_ONLY fields), seed and data is skipped unless --rerun; one claimed by another
+live run of the lesson is left to it; one whose process crashed is trained again), seeding, timing,
 progress lines, recording each variant in the store when it finishes, turning Ctrl-C/SIGTERM into
 a clean 'interrupted' mark, and compiling the report.
 """
@@ -188,21 +189,26 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     run_id = store.start_run(ctx, options.argv)
     print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "
           f"seed {options.seed}, backend {ctx.backend}; results in {store.path}", flush=True)
-    trained = skipped = 0
+    trained = skipped = busy = 0
     current: int | None = None
     try:
         with termination_as_interrupt():
             for ordinal, variant in enumerate(grid, 1):
                 label = f"[{ordinal}/{len(grid)}] {variant.experiment} / {variant.name}"
                 key = variant_key(module.SLUG, variant, keyed, ctx)
-                if not options.rerun and store.finished_variant(key) is not None:
+                claim = store.claim_variant(run_id, ctx, experiment=variant.experiment, variant=variant.name,
+                                            ordinal=ordinal, key=key, params=variant.params, config=cfg,
+                                            rerun=options.rerun)
+                if claim.finished:
                     print(f"{label}: already finished, skipped (--rerun trains it again)", flush=True)
                     skipped += 1
                     continue
+                if claim.holder:
+                    print(f"{label}: being trained by another run ({claim.holder}), skipped", flush=True)
+                    busy += 1
+                    continue
+                current = claim.variant_id
                 print(f"{label} {json.dumps(variant.params, sort_keys=True)}", flush=True)
-                current = store.start_variant(run_id, ctx, experiment=variant.experiment,
-                                              variant=variant.name, ordinal=ordinal, key=key,
-                                              params=variant.params, config=cfg)
                 keras.utils.set_random_seed(options.seed)
                 start = time.perf_counter()
                 outcome = module.train(variant, data, config, options.seed)
@@ -231,7 +237,8 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     store.end_run(run_id, "finished")
     report = write_report(module, store, options.workdir, run_id)
     store.close()
-    print(f"{module.SLUG}: trained {trained}, skipped {skipped}; report: {report}", flush=True)
+    elsewhere = f", {busy} left to the run training them now (run again when it ends)" if busy else ""
+    print(f"{module.SLUG}: trained {trained}, skipped {skipped}{elsewhere}; report: {report}", flush=True)
     return RunSummary(run_id, trained, skipped, report)
 
 

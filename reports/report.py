@@ -106,6 +106,18 @@ def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, wor
     return path
 
 
+def crash_rows(view: ReportView) -> list[tuple[str, str]]:
+    """A header row when trainings of this context crashed (their process died: SIGKILL, power loss)."""
+    run = view.run
+    crashed, pending = view.store.crashed(view.slug, seed=run["seed"], quick=bool(run["quick"]),
+                                          dataset_sha256=run["dataset_sha256"])
+    if not crashed:
+        return []
+    state = (f"{pending} not trained since: run the lesson again to train them" if pending
+             else "each trained again since")
+    return [("crashed", f"{crashed} training{'s' if crashed > 1 else ''} lost with their process; {state}")]
+
+
 QUICK_NOTE = "small stratified subset, few epochs: figures are NOT the lesson's results"
 
 
@@ -136,6 +148,7 @@ def header(view: ReportView, lesson: CatalogueEntry, quick_note: str | None = No
         ("run", f"#{run['id']} started {run['started_at']}, status {run['status']}"),
         ("variants in this report", str(len(view.records))
          + (f" (+ {len(view.search)} Keras Tuner records)" if view.search else "")),
+        *crash_rows(view),
         ("compiled", datetime.now(timezone.utc).isoformat(timespec="seconds")),
     ]
     lines += ["| | |", "| --- | --- |"] + [f"| {k} | {v} |" for k, v in rows]

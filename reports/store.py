@@ -15,6 +15,14 @@ transaction that writes its metrics, history and artifacts, so a crash can never
 'finished' variant with half its numbers. WAL mode lets a report read while a run writes.
 All SQL is parameterised.
 
+Claims and crashes. A 'running' row is a claim: `claim_variant` inserts it with the process's pid, host
+and start time in the same write transaction (BEGIN IMMEDIATE) that checks no finished row and no live
+claim has the key, so two runs of one lesson into one workdir never train the same variant. Opening the
+store for writing reconciles: a 'running' variant or run whose process is gone (SIGKILL, power loss) is
+marked 'crashed', and its variant is trained again by the next run. A process is "gone" when its pid is
+not alive on this host, or the pid now belongs to a process started at another time; a claim made on
+another host cannot be checked from here and is trusted for FOREIGN_CLAIM_HOURS.
+
 Opening checks the file before trusting it: a folder that is a file or read-only, a file that is not
 SQLite, a damaged one (`PRAGMA quick_check`) or one written by a newer nnlab (`PRAGMA user_version`)
 is a `StoreError`, one line naming the path and the fix, and the file is left as it is. Commands that
@@ -25,17 +33,19 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, NamedTuple
 from urllib.parse import quote
 
 from nnlab.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: variants and runs record pid, host and process start; status 'crashed'
+FOREIGN_CLAIM_HOURS = 24
 FRESH_WORKDIR = "Fix: pass a fresh --workdir (or set NNLAB_HOME to one)"
 
 _SCHEMA = """
@@ -55,7 +65,10 @@ CREATE TABLE IF NOT EXISTS runs (
     data_info TEXT NOT NULL DEFAULT '{}',
     config TEXT NOT NULL DEFAULT '{}',
     versions TEXT NOT NULL DEFAULT '{}',
-    argv TEXT NOT NULL DEFAULT '[]'
+    argv TEXT NOT NULL DEFAULT '[]',
+    pid INTEGER,
+    host TEXT,
+    process_started TEXT
 );
 CREATE TABLE IF NOT EXISTS variants (
     id INTEGER PRIMARY KEY,
@@ -76,8 +89,11 @@ CREATE TABLE IF NOT EXISTS variants (
     started_at TEXT NOT NULL,
     ended_at TEXT,
     wall_seconds REAL,
-    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed')),
-    info TEXT NOT NULL DEFAULT '{}'
+    status TEXT NOT NULL CHECK (status IN ('running', 'finished', 'interrupted', 'failed', 'crashed')),
+    info TEXT NOT NULL DEFAULT '{}',
+    pid INTEGER,
+    host TEXT,
+    process_started TEXT
 );
 CREATE INDEX IF NOT EXISTS variants_by_key ON variants(key, status);
 CREATE INDEX IF NOT EXISTS variants_by_lesson ON variants(lesson, status);
@@ -165,11 +181,8 @@ class Store:
             if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA foreign_keys=ON")
-                with self.transaction():
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._create_or_migrate()
+                self.reconcile()
         except sqlite3.Error as error:
             self.db.close()
             raise self._error(error) from None
@@ -234,6 +247,22 @@ class Store:
             raise StoreError(f"the results store {self.path} is damaged ({first}); it is left as it "
                              f"is. {FRESH_WORKDIR}, or restore the file from a backup")
 
+    def _create_or_migrate(self) -> None:
+        """A new file gets the schema; a store of an older schema is migrated in one transaction."""
+        # Rebuilding a table needs foreign keys off, and that pragma is a no-op inside a transaction.
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        with self.transaction() as db:
+            found = db.execute("PRAGMA user_version").fetchone()[0]
+            if found == 0:  # a new file (every nnlab store since the first has set its version)
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                found = SCHEMA_VERSION
+            for version in range(found, SCHEMA_VERSION):
+                MIGRATIONS[version](db)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.db.execute("PRAGMA foreign_keys=ON")
+
     def _error(self, error: sqlite3.Error) -> StoreError:
         """An SQLite failure while opening, as the one-line error a user can act on."""
         text = str(error)
@@ -286,11 +315,11 @@ class Store:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO runs (lesson, kind, started_at, status, seed, quick, backend, dataset,"
-                " dataset_sha256, fallback, data_info, config, versions, argv)"
-                " VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " dataset_sha256, fallback, data_info, config, versions, argv, pid, host, process_started)"
+                " VALUES (?, ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ctx.lesson, ctx.kind, now(), ctx.seed, int(ctx.quick), ctx.backend, ctx.dataset,
                  ctx.dataset_sha256, int(ctx.fallback), _dumps(ctx.data_info), _dumps(ctx.config),
-                 _dumps(ctx.versions), _dumps(argv)),
+                 _dumps(ctx.versions), _dumps(argv), *this_process()),
             )
             return int(cur.lastrowid)
 
@@ -321,11 +350,11 @@ class Store:
         with self.transaction() as db:
             cur = db.execute(
                 "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
-                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status, pid, host,"
+                " process_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
                 (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
                  ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick),
-                 _dumps(ctx.versions), now()),
+                 _dumps(ctx.versions), now(), *this_process()),
             )
             return int(cur.lastrowid)
 
@@ -386,6 +415,54 @@ class Store:
         with self.transaction() as db:
             db.execute("UPDATE variants SET status = ?, ended_at = ? WHERE id = ? AND status = 'running'",
                        (status, now(), variant_id))
+
+    # ---- claims and crashes -------------------------------------------------------------------
+    def claim_variant(self, run_id: int, ctx: RunContext, *, experiment: str, variant: str, ordinal: int,
+                      key: str, params: Mapping, config: Mapping, rerun: bool = False) -> Claim:
+        """Claim `key` for this process, atomically across processes: a 'running' row with our pid.
+
+        Returns the claim (its `variant_id` set), or why there is none: the key is finished already
+        (unless `rerun`), or another live process holds it (`holder` says which)."""
+        with self.transaction() as db:
+            if not rerun and db.execute("SELECT 1 FROM variants WHERE key = ? AND status = 'finished'",
+                                        (key,)).fetchone():
+                return Claim(finished=True)
+            for row in db.execute("SELECT id, pid, host, process_started, started_at FROM variants"
+                                  " WHERE key = ? AND status = 'running'", (key,)).fetchall():
+                if row["pid"] is None or _owner_alive(row):
+                    return Claim(holder=f"pid {row['pid']} on {row['host']}" if row["pid"] else "an older nnlab")
+                db.execute("UPDATE variants SET status = 'crashed', ended_at = ? WHERE id = ?", (now(), row["id"]))
+            me = this_process()
+            cur = db.execute(
+                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
+                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status, pid, host,"
+                " process_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
+                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick),
+                 _dumps(ctx.versions), now(), me.pid, me.host, me.started))
+            return Claim(variant_id=int(cur.lastrowid))
+
+    def reconcile(self) -> int:
+        """Mark 'running' variants and runs whose process is gone as 'crashed'; how many variants."""
+        crashed = 0
+        with self.transaction() as db:
+            for table in ("variants", "runs"):
+                for row in db.execute(f"SELECT id, pid, host, process_started, started_at FROM {table}"
+                                      " WHERE status = 'running' AND pid IS NOT NULL").fetchall():
+                    if not _owner_alive(row):
+                        db.execute(f"UPDATE {table} SET status = 'crashed', ended_at = ? WHERE id = ?",
+                                   (now(), row["id"]))
+                        crashed += table == "variants"
+        return crashed
+
+    def crashed(self, lesson: str, *, seed: int, quick: bool, dataset_sha256: str) -> tuple[int, int]:
+        """(crashed trainings, those whose variant has not finished since) of one run context."""
+        rows = self.db.execute(
+            "SELECT c.key, EXISTS (SELECT 1 FROM variants f WHERE f.key = c.key AND f.status = 'finished'"
+            " AND f.id > c.id) AS redone FROM variants c WHERE c.lesson = ? AND c.status = 'crashed'"
+            " AND c.seed = ? AND c.quick = ? AND c.dataset_sha256 = ?",
+            (lesson, seed, int(quick), dataset_sha256)).fetchall()
+        return len(rows), sum(1 for row in rows if not row["redone"])
 
     def count(self, lesson: str, status: str | None = None) -> int:
         sql, args = "SELECT COUNT(*) FROM variants WHERE lesson = ?", [lesson]
@@ -459,3 +536,67 @@ def _real(value: Any) -> float | None:
 
 def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The answer of `Store.claim_variant`: ours (`variant_id`), finished already, or held by `holder`."""
+
+    variant_id: int | None = None
+    finished: bool = False
+    holder: str | None = None
+
+
+class Process(NamedTuple):
+    pid: int
+    host: str
+    started: str | None  # when the process started, to tell a live owner from a reused pid
+
+
+def this_process() -> Process:
+    return Process(os.getpid(), socket.gethostname(), process_start(os.getpid()))
+
+
+def process_start(pid: int) -> str | None:
+    """The start time of process `pid` in clock ticks since boot (Linux /proc), or None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]  # field 22, counted after the parenthesised command name
+
+
+def _owner_alive(row: sqlite3.Row) -> bool:
+    """Whether the process that wrote a 'running' row is still running it (see the module docstring)."""
+    if row["host"] != socket.gethostname():
+        started = datetime.fromisoformat(row["started_at"])
+        return (datetime.now(timezone.utc) - started).total_seconds() < FOREIGN_CLAIM_HOURS * 3600
+    try:
+        os.kill(row["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass  # alive, owned by another user
+    return row["process_started"] is None or process_start(row["pid"]) in (None, row["process_started"])
+
+
+def _v1_to_v2(db: sqlite3.Connection) -> None:
+    """Version 2: owner columns on runs and variants, and 'crashed' among a variant's statuses (a CHECK
+    constraint changes only by rebuilding the table, SQLite's documented twelve-step way)."""
+    for column in ("pid INTEGER", "host TEXT", "process_started TEXT"):
+        db.execute(f"ALTER TABLE runs ADD COLUMN {column}")
+    old_columns = [row[1] for row in db.execute("PRAGMA table_info(variants)")]
+    create = _SCHEMA[_SCHEMA.index("CREATE TABLE IF NOT EXISTS variants"):]
+    create = create[:create.index(";")].replace("IF NOT EXISTS variants", "variants_v2")
+    db.execute(create)
+    names = ", ".join(old_columns)
+    db.execute(f"INSERT INTO variants_v2 ({names}) SELECT {names} FROM variants")
+    db.execute("DROP TABLE variants")
+    db.execute("ALTER TABLE variants_v2 RENAME TO variants")
+    db.execute("CREATE INDEX IF NOT EXISTS variants_by_key ON variants(key, status)")
+    db.execute("CREATE INDEX IF NOT EXISTS variants_by_lesson ON variants(lesson, status)")
+    if db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+        raise sqlite3.IntegrityError("foreign key check failed after migrating to schema 2")
+
+
+MIGRATIONS = {1: _v1_to_v2}  # from version N to N + 1
