@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = argv
-    from nnlab.runner import Interrupted
+    from nnlab.bookkeeping import Interrupted
 
     try:
         return HANDLERS[args.command](args)
