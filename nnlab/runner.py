@@ -10,7 +10,7 @@ A lesson module declares, top to bottom:
     report_sections(view)     markdown sections of its report (reports.report builds the rest)
 
 and the harness does the rest: resuming (a variant already finished with the same parameters,
-config (less its GRID_ONLY fields), seed and data is skipped unless --rerun), seeding, timing,
+config (less its GRID_ONLY and REPORT_ONLY fields), seed and data is skipped unless --rerun), seeding, timing,
 progress lines, recording each variant in the store when it finishes, turning Ctrl-C/SIGTERM into
 a clean 'interrupted' mark, and compiling the report.
 """
@@ -39,6 +39,11 @@ WORKDIR_ENV = "NNLAB_HOME"
 # in its params what it takes from the field: `field(default=..., metadata=GRID_ONLY)`. Such a field is
 # left out of the variant key, so adding or extending it trains the new variants and nothing else.
 GRID_ONLY = {"grid_only": True}
+# Metadata for a Config field that only decides how the report reads (a threshold a conclusion applies,
+# how many examples it shows), never what training produces: left out of the variant key too, so
+# adding or changing it recompiles the report and retrains nothing. The report reads it from the run
+# it compiles (`ReportView.setting`), not from the records, which keep the value of the run that trained them.
+REPORT_ONLY = {"report_only": True}
 
 
 @dataclass(frozen=True)
@@ -133,11 +138,11 @@ def config_dict(config: Any) -> dict:
 
 
 def keyed_config(config: Any) -> dict:
-    """The config as the variant key sees it: every field but the GRID_ONLY ones."""
+    """The config as the variant key sees it: every field but the GRID_ONLY and REPORT_ONLY ones."""
     values = config_dict(config)
     if is_dataclass(config):
         for f in fields(config):
-            if f.metadata.get("grid_only"):
+            if f.metadata.get("grid_only") or f.metadata.get("report_only"):
                 values.pop(f.name, None)
     return values
 
