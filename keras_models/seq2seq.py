@@ -223,3 +223,25 @@ def beam_decode(model: Translator, source, start_id: int, end_id: int, max_lengt
     ended = np.cumsum(out == end_id, axis=1) > 0
     after_end = np.concatenate([np.zeros((batch, 1), bool), ended[:, :-1]], axis=1)
     return np.where(after_end, 0, out)
+
+
+def translate_ids(model: Translator, source_ids, target, beam: int = 1, batch: int = 128):
+    """Translate source ids (N, S) in batches of `batch` sentences, greedy (beam=1) or by beam search.
+
+    `target` is the keras_models.text.SentenceVectorizer of the target language. Returns (detokenised
+    sentences, output words per sentence, attention weights per sentence (max_length, S) for greedy
+    decoding with attention, else None per sentence).
+    """
+    from keras_models.text import END, START, detokenize
+
+    start, end = target.id_of(START), target.id_of(END)
+    outputs, weights = [], []
+    for begin in range(0, len(source_ids), batch):
+        chunk = source_ids[begin:begin + batch]
+        if beam == 1:
+            tokens, attention = greedy_decode(model, chunk, start, end, target.length)
+        else:
+            tokens, attention = beam_decode(model, chunk, start, end, target.length, beam=beam), None
+        outputs += [target.words(row) for row in tokens]
+        weights += [None] * len(tokens) if attention is None else list(attention)
+    return [detokenize(words) for words in outputs], outputs, weights

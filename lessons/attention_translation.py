@@ -18,7 +18,7 @@ the 1,014-pair validation set (early stopping) and the 1,000-pair 2016 test set 
 Config; longer sentences are cut.
 
 BLEU: sacreBLEU's corpus BLEU with its standard 13a tokenisation, case-insensitive (the model writes
-lower case), on the detokenised output against the original German references.
+lower case), on the detokenised output against the original German references (reports/bleu.py).
 
 Expected full result (bench/attention_translation, seed 0, 12 epochs): greedy test BLEU 26.85 with
 Bahdanau attention, 22.52 with Luong's, 15.79 without attention (COURSE.md target: attention beats the
@@ -29,8 +29,6 @@ Run: `nnlab run attention-translation [--quick] [--seed N] [--epochs N]`, then
 """
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -38,7 +36,9 @@ from pathlib import Path
 import numpy as np
 
 from nnlab.data import load
-from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.hashing import content_key
+from nnlab.runner import REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options, keyed_config
+from reports.bleu import bleu_by_length, bucket_sizes, corpus_bleu, paired_bootstrap
 
 SLUG = "attention-translation"
 ATTENTION_KINDS = ("bahdanau", "luong")
@@ -68,6 +68,7 @@ class Config:
     heatmaps: int = 3                 # test sentences whose attention weights are drawn
     bootstrap: int = 1000             # paired bootstrap resamples of the test set for the BLEU gap
     length_buckets: tuple[int, ...] = (8, 12, 16)   # source words: ≤8, 9-12, 13-16, >16
+    overfit_gap: float = field(default=0.5, metadata=REPORT_ONLY)  # test - train loss (nats) called overfitting
 
 
 def make_config(options: RunOptions) -> Config:
@@ -102,11 +103,14 @@ class Translation:
 
     def cut_share(self, split: str) -> float:
         """Share of this split's target sentences too long for target_length (they lose their end)."""
-        from keras_models.text import standardize
+        return float(np.mean(np.array(word_counts(self.sentences[split][1])) > self.target.length - 2))
 
-        limit = self.target.length - 2
-        german = self.sentences[split][1]
-        return float(np.mean([len(standardize(s).split()) > limit for s in german]))
+
+def word_counts(sentences: list[str]) -> list[int]:
+    """Each sentence's length in words as the vectorizers see it (punctuation marks count as words)."""
+    from keras_models.text import standardize
+
+    return [len(standardize(s).split()) for s in sentences]
 
 
 SPLITS = {"train": "train", "val": "val", "test": "test_2016_flickr"}
@@ -131,69 +135,6 @@ def load_data(config: Config, options: RunOptions) -> Translation:
                        loaded.name, loaded.sha256, notes=[n for n in notes if n])
 
 
-# ---- scoring -------------------------------------------------------------------------------------
-
-def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
-    """sacreBLEU corpus BLEU (0-100), 13a tokenisation, case-insensitive."""
-    import sacrebleu
-
-    return float(sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score)
-
-
-def bleu_statistics(hypotheses: list[str], references: list[str]) -> np.ndarray:
-    """Per sentence: matched and total n-grams for n = 1..4, output length, reference length (n, 10).
-    Summed over any subset of sentences they give that subset's corpus BLEU (`bleu_of`)."""
-    from sacrebleu.metrics import BLEU
-
-    # effective_order only changes sentence *scores*, not these counts; it silences sacrebleu's warning
-    scorer = BLEU(lowercase=True, effective_order=True)
-    scores = [scorer.sentence_score(h, [r]) for h, r in zip(hypotheses, references)]
-    return np.array([[*s.counts, *s.totals, s.sys_len, s.ref_len] for s in scores], dtype=np.int64)
-
-
-def bleu_of(statistics: np.ndarray) -> float:
-    """Corpus BLEU from summed `bleu_statistics` rows (equal to `corpus_bleu` on the same sentences)."""
-    from sacrebleu.metrics import BLEU
-
-    total = statistics.sum(axis=0)
-    return float(BLEU.compute_bleu(total[:4].tolist(), total[4:8].tolist(), int(total[8]), int(total[9])).score)
-
-
-def paired_bootstrap(a: list[str], b: list[str], references: list[str], resamples: int, seed: int) -> dict:
-    """Resample test sentences with replacement; BLEU of a minus BLEU of b on each resample (Koehn 2004).
-    Returns the mean gap, a 95% interval and the share of resamples where a beats b."""
-    rng = np.random.default_rng(seed)
-    stats_a, stats_b = bleu_statistics(a, references), bleu_statistics(b, references)
-    gaps = []
-    for _ in range(resamples):
-        pick = rng.integers(0, len(references), len(references))
-        gaps.append(bleu_of(stats_a[pick]) - bleu_of(stats_b[pick]))
-    gaps = np.array(gaps)
-    return {"mean": float(gaps.mean()), "low": float(np.percentile(gaps, 2.5)),
-            "high": float(np.percentile(gaps, 97.5)), "wins": float(np.mean(gaps > 0)), "resamples": resamples}
-
-
-def length_bucket(words: int, buckets: tuple[int, ...]) -> str:
-    edges = (0, *buckets)
-    for low, high in zip(edges, buckets):
-        if words <= high:
-            return f"{low + 1}-{high}"
-    return f">{buckets[-1]}"
-
-
-def bleu_by_length(hypotheses: list[str], english: list[str], references: list[str],
-                   buckets: tuple[int, ...]) -> dict[str, float]:
-    """Corpus BLEU of the test sentences grouped by the English sentence's length in words."""
-    from keras_models.text import standardize
-
-    groups: dict[str, list[int]] = {}
-    for i, sentence in enumerate(english):
-        groups.setdefault(length_bucket(len(standardize(sentence).split()), buckets), []).append(i)
-    order = [length_bucket(b, buckets) for b in buckets] + [f">{buckets[-1]}"]
-    return {name: corpus_bleu([hypotheses[i] for i in groups[name]], [references[i] for i in groups[name]])
-            for name in order if name in groups}
-
-
 # ---- the experiment grid -------------------------------------------------------------------------
 
 def grid(config: Config, data: Translation) -> list[Variant]:
@@ -207,38 +148,16 @@ def grid(config: Config, data: Translation) -> list[Variant]:
 
 def model_stem(variant: Variant, config: Config, data: Translation, seed: int) -> Path:
     """Where a trained model is kept: its name plus a digest of everything that made it."""
-    blob = json.dumps({"params": variant.params, "config": asdict(config), "seed": seed,
-                       "sha256": data.sha256}, sort_keys=True)
-    return data.model_dir / f"{variant.name}-seed{seed}-{hashlib.sha256(blob.encode()).hexdigest()[:10]}"
+    digest = content_key(params=variant.params, config=keyed_config(config), seed=seed, sha256=data.sha256)
+    return data.model_dir / f"{variant.name}-seed{seed}-{digest[:10]}"
 
 
 def show_indices(data: Translation, config: Config) -> tuple[list[int], list[int]]:
     """Test sentences shown in the report: the first `examples`, and for heat maps the first
     `heatmaps` of 8-14 words (long enough to show reordering, short enough to read)."""
-    from keras_models.text import standardize
-
-    english = data.sentences["test"][0]
-    medium = [i for i, s in enumerate(english) if 8 <= len(standardize(s).split()) <= 14]
-    return list(range(min(config.examples, len(english)))), medium[:config.heatmaps]
-
-
-def translate_split(model, data: Translation, split: str, beam: int = 1, batch: int = 128):
-    """Translations of a split, greedy (beam=1) or by beam search: (detokenised sentences, token
-    lists, attention per sentence; the attention is kept for greedy decoding only, else None)."""
-    from keras_models.seq2seq import beam_decode, greedy_decode
-    from keras_models.text import END, START, detokenize
-
-    source_ids, start, end = data.ids[split][0], data.target.id_of(START), data.target.id_of(END)
-    outputs, weights = [], []
-    for begin in range(0, len(source_ids), batch):
-        chunk = source_ids[begin:begin + batch]
-        if beam == 1:
-            tokens, attention = greedy_decode(model, chunk, start, end, data.target.length)
-        else:
-            tokens, attention = beam_decode(model, chunk, start, end, data.target.length, beam=beam), None
-        outputs += [data.target.words(row) for row in tokens]
-        weights += [None] * len(tokens) if attention is None else list(attention)
-    return [detokenize(words) for words in outputs], outputs, weights
+    lengths = word_counts(data.sentences["test"][0])
+    medium = [i for i, words in enumerate(lengths) if 8 <= words <= 14]
+    return list(range(min(config.examples, len(lengths)))), medium[:config.heatmaps]
 
 
 def train(variant: Variant, data: Translation, config: Config, seed: int) -> Outcome:
@@ -249,7 +168,7 @@ def train(variant: Variant, data: Translation, config: Config, seed: int) -> Out
         return Outcome(metrics, artifacts={"translations": english, "references": german})
     import keras
 
-    from keras_models.seq2seq import MaskedTokenAccuracy, Translator, translation_loss
+    from keras_models.seq2seq import MaskedTokenAccuracy, Translator, translate_ids, translation_loss
     from keras_models.length_batches import LengthBatches
     from keras_models.training import fit_model
     from nnlab.translator_files import save_translator
@@ -272,11 +191,12 @@ def train(variant: Variant, data: Translation, config: Config, seed: int) -> Out
         loss, accuracy = model.evaluate((x, y[:, :-1]), y[:, 1:], batch_size=256, verbose=0)
         metrics[split] = {"loss": float(loss), "token_accuracy": float(accuracy)}
     start = time.perf_counter()
-    greedy = {split: translate_split(model, data, split) for split in ("val", "test")}
+    greedy = {split: translate_ids(model, data.ids[split][0], data.target) for split in ("val", "test")}
     decode_seconds = time.perf_counter() - start
     for split, (hypotheses, _, _) in greedy.items():
         metrics[split]["bleu"] = corpus_bleu(hypotheses, data.sentences[split][1])
-    metrics["test"]["bleu_beam"] = corpus_bleu(translate_split(model, data, "test", beam=config.beam)[0], german)
+    beamed = translate_ids(model, data.ids["test"][0], data.target, beam=config.beam)[0]
+    metrics["test"]["bleu_beam"] = corpus_bleu(beamed, german)
     test_words = greedy["test"]
     weights_file = save_translator(model_stem(variant, config, data, seed), model, data.source, data.target)
     _, heat = show_indices(data, config)
@@ -344,16 +264,6 @@ def run_config(view) -> dict:
     return view.records[0].config if view.records else asdict(Config())
 
 
-def bucket_sizes(english: list[str], buckets: tuple[int, ...]) -> dict[str, int]:
-    from keras_models.text import standardize
-
-    sizes: dict[str, int] = {}
-    for sentence in english:
-        name = length_bucket(len(standardize(sentence).split()), buckets)
-        sizes[name] = sizes.get(name, 0) + 1
-    return sizes
-
-
 def results_table(records) -> str:
     from reports.tables import count, markdown_table, number, percent
 
@@ -413,15 +323,16 @@ def report_sections(view) -> list[str]:
                         "its attention weights (summing to 1 along the row) pointed at.\n\n"
                         + view.image(path, "attention weights"))
     buckets = tuple(run_config(view)["length_buckets"])
-    by_length = {r.variant: bleu_by_length(view.artifact(r, "translations"), english, german,
-                                           buckets) for r in records} if english else {}
+    lengths = word_counts(english)
+    by_length = {r.variant: bleu_by_length(view.artifact(r, "translations"), german, lengths, buckets)
+                 for r in records} if english else {}
     if english and by_length:
         groups = list(next(iter(by_length.values())))
         path = plots.grouped_bars(groups, {name: [scores.get(g, float("nan")) for g in groups]
                                            for name, scores in by_length.items()},
                                   view.figure("bleu_by_length.png"),
                                   title="Test BLEU by English sentence length", ylabel="BLEU")
-        sizes = bucket_sizes(english, buckets)
+        sizes = bucket_sizes(lengths, buckets)
         sections.append("## BLEU by sentence length\n\nTest sentences grouped by English length in words ("
                         + ", ".join(f"{g}: {sizes.get(g, 0)}" for g in groups) + ").\n\n"
                         + view.image(path, "BLEU by sentence length"))
@@ -471,8 +382,9 @@ def conclusions(view) -> list[str]:
     buckets = tuple(run_config(view)["length_buckets"])
     if baseline is not None and attention and english:
         best = max(attention, key=TEST_BLEU.get)
-        ours = bleu_by_length(view.artifact(best, "translations"), english, german, buckets)
-        theirs = bleu_by_length(view.artifact(baseline, "translations"), english, german, buckets)
+        lengths = word_counts(english)
+        ours = bleu_by_length(view.artifact(best, "translations"), german, lengths, buckets)
+        theirs = bleu_by_length(view.artifact(baseline, "translations"), german, lengths, buckets)
         shortest, longest = next(iter(ours)), list(ours)[-1]
         lines.append(f"By length: `{best.variant}` leads the baseline by {ours[shortest] - theirs[shortest]:+.2f} "
                      f"BLEU on sentences of {shortest} words and by {ours[longest] - theirs[longest]:+.2f} on "
@@ -492,12 +404,14 @@ def conclusions(view) -> list[str]:
                      f"{unfinished[0].config['epochs']} epochs): "
                      + ", ".join(f"`{r.variant}` (last drop {r.history['val_loss'][-2] - r.history['val_loss'][-1]:.3f})"
                                  for r in unfinished) + "; more epochs (`--epochs`) would likely raise their BLEU.")
+    gap = view.setting("overfit_gap", Config.overfit_gap)
     overfit = [r for r in view.records if r.params.get("model") == "seq2seq"
-               and r.metric("test", "loss") - r.metric("train", "loss") > 0.5]
+               and r.metric("test", "loss") - r.metric("train", "loss") > gap]
     if overfit:
-        lines.append("Train loss well below test loss (gap > 0.5 nats): "
+        lines.append(f"Train loss well below test loss (gap > {gap} nats): "
                      + ", ".join(f"`{r.variant}` {r.metric('train', 'loss'):.2f} vs {r.metric('test', 'loss'):.2f}"
-                                 for r in overfit) + "; 29,000 captions are a small corpus for translation.")
+                                 for r in overfit)
+                     + f"; {view.data_info['sizes']['train']:,} captions are a small corpus for translation.")
     if baseline is not None and attention:
         best = max(attention, key=TEST_BLEU.get)
         met = best.metric("test", "bleu") > baseline.metric("test", "bleu")

@@ -24,16 +24,17 @@ Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]` or `python -m le
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from nnlab.data import load
+from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "lstm-airline"
 SARIMA_TEST_RMSE = 14.0     # SARIMA(1,1,1)(0,1,1,12) on the last 24 months, as the course's literature reports
+SARIMA_STRETCH = 1.5        # the stretch target: the best network within this many times SARIMA's RMSE
 
 
 @dataclass(frozen=True)
@@ -297,30 +298,19 @@ def baseline_outcome(name: str, series: MonthlySeries, config: Config) -> Outcom
 
 
 def forecaster_outcome(params: dict, series: MonthlySeries, config: Config, seed: int) -> Outcome:
-    """The network trained once per seed; metrics are means over seeds, info holds their stds."""
+    """The network trained once per seed (`over_seeds`): metrics and forecasts are means over seeds, info
+    holds their stds."""
     actual = series.values[test_months(series)]
-    per_seed: dict[str, list[float]] = {}
-    runs = []
-    start = time.perf_counter()
-    seeds = list(range(seed, seed + config.seeds))
-    for s in seeds:
+
+    def train_one(s: int) -> Outcome:
         run = train_forecaster(params, series, config, s)
-        found = {**{f"test/{k}": v for k, v in forecast_metrics(run.one_step, actual).items()},
-                 **{f"test/{k}_ahead": v for k, v in forecast_metrics(run.ahead, actual).items()},
-                 "train/rmse": forecast_metrics(run.train_fit, run.train_actual)["rmse"]}
-        for key, value in found.items():
-            per_seed.setdefault(key, []).append(value)
-        runs.append(run)
-    metrics: dict[str, dict[str, float]] = {}
-    for key, values in per_seed.items():
-        split, name = key.split("/")
-        metrics.setdefault(split, {})[name] = float(np.mean(values))
-    info = {"parameters": runs[0].parameters, "epochs_run": config.epochs, "seeds": seeds,
-            "seconds_per_epoch": (time.perf_counter() - start) / (config.epochs * len(seeds)),
-            **{f"{key.replace('/', '_')}_std": float(np.std(values)) for key, values in per_seed.items()}}
-    return Outcome(metrics, {"loss": np.mean([r.loss for r in runs], axis=0).tolist()}, info,
-                   {"one_step": np.mean([r.one_step for r in runs], axis=0).tolist(),
-                    "ahead": np.mean([r.ahead for r in runs], axis=0).tolist()})
+        test = {**forecast_metrics(run.one_step, actual),
+                **{f"{k}_ahead": v for k, v in forecast_metrics(run.ahead, actual).items()}}
+        return Outcome({"test": test, "train": {"rmse": forecast_metrics(run.train_fit, run.train_actual)["rmse"]}},
+                       {"loss": run.loss}, {"parameters": run.parameters, "epochs_run": config.epochs},
+                       {"one_step": run.one_step, "ahead": run.ahead})
+
+    return over_seeds(train_one, range(seed, seed + config.seeds))
 
 
 def twin_outcome(series: MonthlySeries, config: Config, seed: int) -> Outcome:
@@ -357,7 +347,7 @@ def twin_outcome(series: MonthlySeries, config: Config, seed: int) -> Outcome:
 
 def memory_task(n: int, steps: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Gaussian noise sequences (n, steps, 1); the label is whether the FIRST value is positive, so the
-    answer must be carried across every step: the gradient has to flow back 100 steps to learn it."""
+    answer must be carried across every step: the gradient has to flow back `steps` steps to learn it."""
     x = np.random.default_rng(seed).normal(size=(n, steps, 1)).astype(np.float32)
     return x, (x[:, 0, 0] > 0).astype(np.float32)
 
@@ -407,8 +397,12 @@ def _score(name: str, label: str, as_percent: bool = False):
 
 
 def scores():
-    return {"rmse": _score("rmse", "one-step test RMSE"), "mape": _score("mape", "one-step test MAPE", True),
-            "rmse_ahead": _score("rmse_ahead", "12-step test RMSE")}
+    return {"rmse": _score("rmse", "one-step test RMSE")}
+
+
+def subscript(n: int) -> str:
+    """100 → '₁₀₀', for the step indices of ‖g_t‖."""
+    return str(n).translate(str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉"))
 
 
 def mean_std(record, name: str, percent: bool = False) -> str:
@@ -419,7 +413,7 @@ def mean_std(record, name: str, percent: bool = False) -> str:
     return shown + (f" ± {factor * std:.1f}" if std is not None and len(record.info.get("seeds", [])) > 1 else "")
 
 
-def forecast_table(records) -> str:
+def forecast_table(records, horizon: int) -> str:
     from reports.tables import count, markdown_table
 
     rows = []
@@ -428,7 +422,8 @@ def forecast_table(records) -> str:
         rows.append({"model": f"*baseline: {r.variant}*" if baseline else f"`{r.variant}`",
                      "window": r.params.get("window", "–"), "scaling": r.params.get("scaling", "–"),
                      "one-step RMSE": mean_std(r, "rmse"), "one-step MAPE": mean_std(r, "mape", True),
-                     "12-step RMSE": mean_std(r, "rmse_ahead"), "12-step MAPE": mean_std(r, "mape_ahead", True),
+                     f"{horizon}-step RMSE": mean_std(r, "rmse_ahead"),
+                     f"{horizon}-step MAPE": mean_std(r, "mape_ahead", True),
                      "train RMSE": f"{r.metric('train', 'rmse'):.1f}" if not baseline else "–",
                      "parameters": r.info.get("parameters"), "wall s": f"{r.wall_seconds:.1f}"})
     return markdown_table(rows, formats={"parameters": count})
@@ -443,23 +438,25 @@ def report_sections(view) -> list[str]:
 
     baselines, learned = view.experiment("baseline"), view.experiment("forecast") + view.experiment("scaling")
     seeds = max((len(r.info.get("seeds", [])) for r in learned), default=0)
+    horizon = view.setting("horizon", Config.horizon)
     sections = [
-        "## (a)-(c) Forecasts of the last 24 months: every model against the baselines\n\n"
+        f"## (a)-(c) Forecasts of the last {view.data_info['sizes']['test']} months: every model against the "
+        "baselines\n\n"
         f"First test month {view.data_info.get('first_test_month', '?')}. Networks: mean ± std over {seeds} "
         "seed(s). *log-diff*: the network sees standardised log month-to-month changes and its output is turned "
         "back into a level; *level*: min-max scaled passengers (section (c)). Scaling is fitted on the training "
-        "months only. *12-step*: from the first month of each test year the model's own predictions are fed "
-        "back for 12 months. RMSE is in thousands of passengers.\n\n"
+        f"months only. *{horizon}-step*: from the first test month, and every {horizon} months after it, the "
+        f"model's own predictions are fed back for {horizon} months. RMSE is in thousands of passengers.\n\n"
         f"SARIMA(1,1,1)(0,1,1,12) is **not run**: statsmodels is not a dependency of nnlab. The literature "
         f"the course cites gives it a test RMSE of about {SARIMA_TEST_RMSE:.0f} on this split.\n\n"
-        + forecast_table(baselines + learned)]
+        + forecast_table(baselines + learned, horizon)]
     best = best_learned(view)
     naive = next((r for r in baselines if r.variant == "seasonal-naive"), None)
     if best is not None and naive is not None:
         months, values = view.artifact(naive, "months"), view.artifact(naive, "values")
         test = months[-len(view.artifact(naive, "one_step")):]
         for kind, title in (("one_step", "one-step (each month from the true past)"),
-                            ("ahead", "12-step recursive (its own predictions fed back)")):
+                            ("ahead", f"{horizon}-step recursive (its own predictions fed back)")):
             lines = {f"{best.variant} (best network, mean over seeds)": view.artifact(best, kind),
                      "seasonal-naive": view.artifact(naive, kind)}
             path = plots.forecast(months, values, test, lines, view.figure(f"forecast_{kind}.png"),
@@ -493,9 +490,11 @@ def gradient_section(view) -> str:
     records = view.experiment("gradients")
     if not records:
         return "## (e) Vanishing gradients\n\n*Not recorded.*"
+    steps = view.setting("grad_steps", Config.grad_steps)
+    ratio = f"‖g₁‖/‖g{subscript(steps)}‖"
     rows = [{"cell": f"`{r.variant}`", "clipnorm": r.params.get("clipnorm") or "–",
-             "‖g₁‖/‖g₁₀₀‖ at init": f"{r.metric('test', 'first_to_last_init'):.2e}",
-             "‖g₁‖/‖g₁₀₀‖ trained": f"{r.metric('test', 'first_to_last_trained'):.2e}",
+             f"{ratio} at init": f"{r.metric('test', 'first_to_last_init'):.2e}",
+             f"{ratio} trained": f"{r.metric('test', 'first_to_last_trained'):.2e}",
              "memory-task test accuracy": f"{100 * r.metric('test', 'accuracy'):.1f}%"} for r in records]
     unclipped = [r for r in records if not r.params.get("clipnorm")]
     init = plots.curves({r.params["cell"]: view.artifact(r, "norms_init") for r in unclipped},
@@ -506,10 +505,10 @@ def gradient_section(view) -> str:
                            view.figure("gradient_norm_trained.png"), log_y=True,
                            xlabel="input time step (1 = oldest)", ylabel="‖∂loss/∂x_t‖",
                            title="After training, with and without clipping")
-    return ("## (e) Vanishing gradients over 100 steps\n\n"
-            "A memory task: the label is the sign of the *first* of 100 noise values, so learning it needs the "
+    return (f"## (e) Vanishing gradients over {steps} steps\n\n"
+            f"A memory task: the label is the sign of the *first* of {steps} noise values, so learning it needs the "
             "gradient of the loss to reach step 1. ‖g_t‖ is the norm of ∂loss/∂x_t over the test batch; "
-            "the ratio ‖g₁‖/‖g₁₀₀‖ says how much weaker the signal is at the oldest step than at the newest. "
+            f"the ratio {ratio} says how much weaker the signal is at the oldest step than at the newest. "
             "Chance accuracy is 50%.\n\n" + markdown_table(rows) + "\n\n"
             + view.image(init, "gradient norm per step at initialisation") + "\n\n"
             + view.image(trained, "gradient norm per step after training"))
@@ -533,12 +532,14 @@ def conclusions(view) -> list[str]:
                          f"{best_baseline.metric('test', 'rmse'):.1f}.")
         ratio = rmse / SARIMA_TEST_RMSE
         lines.append(f"Against SARIMA (≈ {SARIMA_TEST_RMSE:.0f}, literature, not run here): the best network is "
-                     f"{ratio:.2f}× its RMSE ({'within' if ratio <= 1.5 else 'outside'} the 1.5× stretch target)."
+                     f"{ratio:.2f}× its RMSE ({'within' if ratio <= SARIMA_STRETCH else 'outside'} the "
+                     f"{SARIMA_STRETCH}× stretch target)."
                      + (" SARIMA builds the yearly season and the growth in, with a handful of parameters; the "
                         f"network has to learn them from {view.data_info.get('sizes', {}).get('train', 0)} "
                         "training months." if ratio > 1 else ""))
         ahead = best.metric("test", "rmse_ahead")
-        lines.append(f"Feeding its own predictions back for 12 months, `{best.variant}` reaches RMSE {ahead:.1f}, "
+        lines.append(f"Feeding its own predictions back for {view.setting('horizon', Config.horizon)} months, "
+                     f"`{best.variant}` reaches RMSE {ahead:.1f}, "
                      f"{ahead / rmse:.2f}× its one-step error"
                      + (": errors compound when the inputs are predictions." if ahead > rmse else "."))
         if naive is not None:
@@ -572,9 +573,10 @@ def conclusions(view) -> list[str]:
     grads = {r.variant: r for r in view.experiment("gradients")}
     init = [r for r in grads.values() if not r.params.get("clipnorm")]
     identical = []
+    steps = view.setting("grad_steps", Config.grad_steps)
     if init:
         weakest = min(init, key=lambda r: r.metric("test", "first_to_last_init"))
-        lines.append("(e) At initialisation the gradient reaching step 1, relative to step 100: "
+        lines.append(f"(e) At initialisation the gradient reaching step 1, relative to step {steps}: "
                      + ", ".join(f"{r.params['cell']} {r.metric('test', 'first_to_last_init'):.1e}" for r in init)
                      + f"; it vanishes most in `{weakest.params['cell']}`.")
         for r in init:
@@ -582,8 +584,9 @@ def conclusions(view) -> list[str]:
             if clipped is not None:
                 if clipped.metrics == r.metrics:
                     identical.append(r.variant)
-                lines.append(f"`{r.variant}` on the 100-step memory task: {100 * r.metric('test', 'accuracy'):.1f}% "
-                             f"without clipping, {100 * clipped.metric('test', 'accuracy'):.1f}% with clipnorm "
+                lines.append(f"`{r.variant}` on the {steps}-step memory task: "
+                             f"{100 * r.metric('test', 'accuracy'):.1f}% without clipping, "
+                             f"{100 * clipped.metric('test', 'accuracy'):.1f}% with clipnorm "
                              f"{clipped.params['clipnorm']} (chance 50%).")
     if identical:
         lines.append(f"With and without clipping, {', '.join(f'`{v}`' for v in identical)} ended identical, so no "

@@ -380,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter hides the lesson's own output; warnings and errors still show.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
-    from nnlab.runner import Interrupted, termination_as_interrupt
+    from nnlab.bookkeeping import Interrupted
+    from nnlab.runner import termination_as_interrupt
 
     try:
         with termination_as_interrupt():

@@ -10,19 +10,18 @@ A lesson module declares, top to bottom:
     report_sections(view)     markdown sections of its report (reports.report builds the rest)
 
 and the harness does the rest: resuming (a variant already finished with the same parameters,
-config (less its GRID_ONLY fields), seed and data is skipped unless --rerun; one claimed by another
-live run of the lesson is left to it; one whose process crashed is trained again), seeding, timing,
+config (less its GRID_ONLY and REPORT_ONLY fields), seed and data is skipped unless --rerun; one
+claimed by another live run of the lesson is left to it; one whose process crashed is trained again),
+seeding, timing,
 progress lines, recording each variant in the store when it finishes, turning Ctrl-C/SIGTERM into
 a clean 'interrupted' mark, and compiling the report.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
 import signal
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -32,6 +31,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Iterator
 
+from nnlab.bookkeeping import recorded_run
+from nnlab.hashing import content_key
 from reports.store import RunContext, Store
 
 WORKDIR_ENV = "NNLAB_HOME"
@@ -40,6 +41,11 @@ WORKDIR_ENV = "NNLAB_HOME"
 # in its params what it takes from the field: `field(default=..., metadata=GRID_ONLY)`. Such a field is
 # left out of the variant key, so adding or extending it trains the new variants and nothing else.
 GRID_ONLY = {"grid_only": True}
+# Metadata for a Config field that only decides how the report reads (a threshold a conclusion applies,
+# how many examples it shows), never what training produces: left out of the variant key too, so
+# adding or changing it recompiles the report and retrains nothing. The report reads it from the run
+# it compiles (`ReportView.setting`), not from the records, which keep the value of the run that trained them.
+REPORT_ONLY = {"report_only": True}
 
 
 @dataclass(frozen=True)
@@ -83,10 +89,6 @@ class RunSummary:
     report: Path
 
 
-class Interrupted(Exception):
-    """Raised after a Ctrl-C/SIGTERM was recorded; the CLI exits 130."""
-
-
 def apply_run_options(config: Any, options: RunOptions, **quick_changes: Any) -> Any:
     """The config a run uses: `quick_changes` applied in --quick mode, then --epochs if given."""
     if options.quick:
@@ -128,11 +130,9 @@ def versions() -> dict[str, str]:
 
 def variant_key(lesson: str, variant: Variant, config: dict, ctx: RunContext) -> str:
     """What makes two trainings 'the same work': lesson, variant, config, seed, data, quick, backend."""
-    blob = json.dumps({"lesson": lesson, "experiment": variant.experiment, "variant": variant.name,
-                       "params": variant.params, "config": config, "seed": ctx.seed,
-                       "dataset_sha256": ctx.dataset_sha256, "quick": ctx.quick, "backend": ctx.backend},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()
+    return content_key(lesson=lesson, experiment=variant.experiment, variant=variant.name, params=variant.params,
+                       config=config, seed=ctx.seed, dataset_sha256=ctx.dataset_sha256, quick=ctx.quick,
+                       backend=ctx.backend)
 
 
 def config_dict(config: Any) -> dict:
@@ -140,11 +140,11 @@ def config_dict(config: Any) -> dict:
 
 
 def keyed_config(config: Any) -> dict:
-    """The config as the variant key sees it: every field but the GRID_ONLY ones."""
+    """The config as the variant key sees it: every field but the GRID_ONLY and REPORT_ONLY ones."""
     values = config_dict(config)
     if is_dataclass(config):
         for f in fields(config):
-            if f.metadata.get("grid_only"):
+            if f.metadata.get("grid_only") or f.metadata.get("report_only"):
                 values.pop(f.name, None)
     return values
 
@@ -185,20 +185,21 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
                      backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
                      fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions())
     grid = select(module.grid(config, data), options.only, module.SLUG)
-    store = Store.in_workdir(options.workdir)
-    run_id = store.start_run(ctx, options.argv)
-    print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "
-          f"seed {options.seed}, backend {ctx.backend}; results in {store.path}", flush=True)
+
+    def interrupted_note(store: Store) -> str:
+        return (f"the running variant is marked 'interrupted'; {store.count(module.SLUG, 'finished')} finished "
+                f"variants of {module.SLUG} are kept in {options.workdir}. Run the same command again to resume.")
+
     trained = skipped = busy = 0
-    current: int | None = None
-    try:
+    with recorded_run(options.workdir, ctx, options.argv, interrupted_note) as book:
+        print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "
+              f"seed {options.seed}, backend {ctx.backend}; results in {book.store.path}", flush=True)
         with termination_as_interrupt():
             for ordinal, variant in enumerate(grid, 1):
                 label = f"[{ordinal}/{len(grid)}] {variant.experiment} / {variant.name}"
                 key = variant_key(module.SLUG, variant, keyed, ctx)
-                claim = store.claim_variant(run_id, ctx, experiment=variant.experiment, variant=variant.name,
-                                            ordinal=ordinal, key=key, params=variant.params, config=cfg,
-                                            rerun=options.rerun)
+                claim = book.claim(experiment=variant.experiment, variant=variant.name, ordinal=ordinal,
+                                   key=key, params=variant.params, config=cfg, rerun=options.rerun)
                 if claim.finished:
                     print(f"{label}: already finished, skipped (--rerun trains it again)", flush=True)
                     skipped += 1
@@ -207,39 +208,20 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
                     print(f"{label}: being trained by another run ({claim.holder}), skipped", flush=True)
                     busy += 1
                     continue
-                current = claim.variant_id
                 print(f"{label} {json.dumps(variant.params, sort_keys=True)}", flush=True)
                 keras.utils.set_random_seed(options.seed)
                 start = time.perf_counter()
                 outcome = module.train(variant, data, config, options.seed)
                 wall = time.perf_counter() - start
-                store.finish_variant(current, wall_seconds=wall, metrics=outcome.metrics,
-                                     history=outcome.history, info=outcome.info, artifacts=outcome.artifacts)
-                current = None
+                book.finish(wall_seconds=wall, metrics=outcome.metrics, history=outcome.history,
+                            info=outcome.info, artifacts=outcome.artifacts)
                 trained += 1
                 print(f"{label}: {_headline(outcome)}  ({wall:.1f} s)", flush=True)
-    except KeyboardInterrupt:
-        if current is not None:
-            store.mark_variant(current, "interrupted")
-        store.end_run(run_id, "interrupted")
-        finished = store.count(module.SLUG, "finished")
-        store.close()
-        print(f"\ninterrupted: the running variant is marked 'interrupted'; {finished} finished variants "
-              f"of {module.SLUG} are kept in {options.workdir}. Run the same command again to resume.",
-              file=sys.stderr, flush=True)
-        raise Interrupted() from None
-    except BaseException:
-        if current is not None:
-            store.mark_variant(current, "failed")
-        store.end_run(run_id, "failed")
-        store.close()
-        raise
-    store.end_run(run_id, "finished")
-    report = write_report(module, store, options.workdir, run_id)
-    store.close()
+        book.end("finished")  # before the report, whose header shows the run's status
+        report = write_report(module, book.store, options.workdir, book.run_id)
     elsewhere = f", {busy} left to the run training them now (run again when it ends)" if busy else ""
     print(f"{module.SLUG}: trained {trained}, skipped {skipped}{elsewhere}; report: {report}", flush=True)
-    return RunSummary(run_id, trained, skipped, report)
+    return RunSummary(book.run_id, trained, skipped, report)
 
 
 def write_report(module: ModuleType, store: Store, workdir: Path | str, run_id: int | None = None, *,

@@ -51,6 +51,11 @@ class ReportView:
     def data_info(self) -> dict:
         return json.loads(self.run["data_info"])
 
+    def setting(self, name: str, default: Any) -> Any:
+        """A config field as the run being reported had it; `default` for a run recorded before the
+        field existed (a REPORT_ONLY field added later, which the records' own configs may lack too)."""
+        return json.loads(self.run["config"]).get(name, default)
+
     def experiments(self) -> "OrderedDict[str, list[VariantRecord]]":
         grouped: OrderedDict[str, list[VariantRecord]] = OrderedDict()
         for record in self.records:

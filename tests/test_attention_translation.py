@@ -12,8 +12,9 @@ from keras_models.length_batches import LengthBatches
 from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, beam_decode, greedy_decode
 from keras_models.text import END, START, SentenceVectorizer, detokenize, standardize
 from nnlab import data
-from lessons.attention_translation import bleu_of, bleu_statistics, corpus_bleu, length_bucket, paired_bootstrap
 from nnlab.errors import DataError
+from reports.bleu import (bleu_by_length, bleu_of, bleu_statistics, bucket_sizes, corpus_bleu, length_bucket,
+                          paired_bootstrap)
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 TRAIN_EN = ["A dog runs.", "Two men sit on a bench.", "A girl rides a bike!", "The dog sleeps."]
@@ -184,6 +185,11 @@ def test_bleu_is_sacrebleu_and_the_bootstrap_is_paired():
     assert boot["wins"] == 1.0 and boot["low"] > 0
     assert length_bucket(8, (8, 12)) == "1-8" and length_bucket(9, (8, 12)) == "9-12"
     assert length_bucket(13, (8, 12)) == ">12"
+    lengths = [13, 3] * 5                                    # the groups come from the source lengths
+    assert bucket_sizes(lengths, (8, 12)) == {">12": 5, "1-8": 5}
+    by_length = bleu_by_length(mixed, references, lengths, (8, 12))
+    assert list(by_length) == ["1-8", ">12"]                 # shortest first, empty groups left out
+    assert by_length["1-8"] == pytest.approx(corpus_bleu(mixed[1::2], references[1::2]))
 
 
 def test_sentence_pairs_load_from_files_and_must_be_aligned(tmp_path):

@@ -18,7 +18,6 @@ KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT before the tuner is made.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -32,9 +31,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
+from nnlab.bookkeeping import RunRecorder, recorded_run
 from nnlab.contract import TunableData, TunableLesson, check, check_data
 from nnlab.errors import UserError
-from nnlab.runner import Interrupted, RunOptions, config_dict, termination_as_interrupt, versions
+from nnlab.hashing import content_key
+from nnlab.runner import RunOptions, config_dict, termination_as_interrupt, versions
 from reports.report import SEARCH_PREFIX as EXPERIMENT_PREFIX
 from reports.store import RunContext, Store
 
@@ -140,11 +141,10 @@ def configure_distribution(options: TuneOptions) -> None:
 
 
 def _trial_key(slug: str, project: str, trial_id: str, dataset_sha256: str) -> str:
-    return hashlib.sha256(f"{slug}|{project}|{trial_id}|{dataset_sha256}".encode()).hexdigest()
+    return content_key(slug, project, trial_id, dataset_sha256)
 
 
-def make_tuner(module: ModuleType, data, config, options: TuneOptions, store: Store, run_id: int,
-               ctx: RunContext):
+def make_tuner(module: ModuleType, data, config, options: TuneOptions, book: RunRecorder):
     """The Keras Tuner of `options.tuner`, extended only to record each finished trial in the store."""
     import keras
     import keras_tuner as kt
@@ -174,10 +174,10 @@ def make_tuner(module: ModuleType, data, config, options: TuneOptions, store: St
             metrics = {"val": {"accuracy": best.get("val_accuracy", float("nan")),
                                "loss": best.get("val_loss", float("nan"))},
                        "train": {"accuracy": best.get("accuracy", float("nan"))}}
-            recorded = store.record_once(
-                run_id, ctx, experiment=experiment, variant=f"trial-{trial.trial_id}",
+            recorded = book.record_once(
+                experiment=experiment, variant=f"trial-{trial.trial_id}",
                 ordinal=10_000 + int(trial.trial_id) if trial.trial_id.isdigit() else 10_000,
-                key=_trial_key(module.SLUG, project, trial.trial_id, ctx.dataset_sha256), params=values,
+                key=_trial_key(module.SLUG, project, trial.trial_id, book.ctx.dataset_sha256), params=values,
                 config=config_dict(config), wall_seconds=wall, metrics=metrics, history=history,
                 info={"trial_id": trial.trial_id, "score": trial.score, "best_step": trial.best_step,
                       "epochs_run": len(next(iter(history.values()), [])), "tuner": options.tuner,
@@ -208,34 +208,25 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
                      backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
                      fallback=data.fallback, data_info=data.info(), config=config_dict(config),
                      versions=versions(), kind="tune")
-    store = Store.in_workdir(options.run.workdir)
-    run_id = store.start_run(ctx, options.run.argv)
     role = {"solo": "", "chief": " as the chief (oracle)", "worker": f" as worker {options.worker_id}"}[options.role]
     budget = ("trials sized by Hyperband from the epoch count" if options.tuner == "hyperband"
               else f"up to {options.max_trials} trials")
-    print(f"{module.SLUG}: {options.tuner} search{role}, {budget}, project "
-          f"{project_name(options)}; trials go to {store.path}", flush=True)
-    try:
+
+    def interrupted_note(store: Store) -> str:
+        return (f"finished trials are kept in {store.path} and in the tuner's project; run the same command "
+                f"again to resume (the interrupted trial is retried).")
+
+    with recorded_run(options.run.workdir, ctx, options.run.argv, interrupted_note) as book:
+        print(f"{module.SLUG}: {options.tuner} search{role}, {budget}, project "
+              f"{project_name(options)}; trials go to {book.store.path}", flush=True)
         with stop_at_next_batch(trains=options.role != "chief"):
-            tuner = make_tuner(module, data, config, options, store, run_id, ctx)
+            tuner = make_tuner(module, data, config, options, book)
             tuner.search(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val),
                          epochs=config.epochs, batch_size=config.batch_size, verbose=0,
                          callbacks=search_callbacks(module, config, options))
             report = None
             if options.role != "worker":
-                report = finish(module, tuner, data, config, options, store, run_id, ctx)
-    except KeyboardInterrupt:
-        store.end_run(run_id, "interrupted")
-        store.close()
-        print(f"\ninterrupted: finished trials are kept in {store.path} and in the tuner's project; run the "
-              f"same command again to resume (the interrupted trial is retried).", file=sys.stderr, flush=True)
-        raise Interrupted() from None
-    except BaseException:
-        store.end_run(run_id, "failed")
-        store.close()
-        raise
-    store.end_run(run_id, "finished")
-    store.close()
+                report = finish(module, tuner, data, config, options, book)
     return report
 
 
@@ -250,8 +241,7 @@ def search_callbacks(module: ModuleType, config, options: TuneOptions) -> list:
     return callbacks
 
 
-def finish(module: ModuleType, tuner, data, config, options: TuneOptions, store: Store, run_id: int,
-           ctx: RunContext) -> Path:
+def finish(module: ModuleType, tuner, data, config, options: TuneOptions, book: RunRecorder) -> Path:
     """Retrain the best configuration as the lesson trains, test it, record it, rebuild the report."""
     import keras
 
@@ -260,8 +250,8 @@ def finish(module: ModuleType, tuner, data, config, options: TuneOptions, store:
 
     best_trial = tuner.oracle.get_best_trials(1)[0]
     values = {k: v for k, v in best_trial.hyperparameters.values.items() if not k.startswith("tuner/")}
-    key = _trial_key(module.SLUG, project_name(options), "best:" + best_trial.trial_id, ctx.dataset_sha256)
-    if store.finished_variant(key) is None:
+    key = _trial_key(module.SLUG, project_name(options), "best:" + best_trial.trial_id, book.ctx.dataset_sha256)
+    if not book.is_finished(key):
         keras.utils.set_random_seed(options.run.seed)
         keras.backend.clear_session()
         print(f"best trial {best_trial.trial_id} (val accuracy {best_trial.score:.4f}): retraining it on the "
@@ -272,11 +262,11 @@ def finish(module: ModuleType, tuner, data, config, options: TuneOptions, store:
                                 batch_size=config.batch_size, patience=getattr(config, "patience", None),
                                 lr_patience=getattr(config, "lr_patience", None), label="best")
         outcome.info.update({"trial_id": best_trial.trial_id, "search_score": best_trial.score})
-        store.record_once(run_id, ctx, experiment=f"{EXPERIMENT_PREFIX}{options.tuner}:best",
-                          variant=f"best-trial-{best_trial.trial_id}", ordinal=20_000, key=key, params=values,
-                          config=config_dict(config), wall_seconds=time.perf_counter() - start,
-                          metrics=outcome.metrics, history=outcome.history, info=outcome.info,
-                          artifacts=outcome.artifacts)
-    report = write_report(module, store, options.run.workdir)
+        book.record_once(experiment=f"{EXPERIMENT_PREFIX}{options.tuner}:best",
+                         variant=f"best-trial-{best_trial.trial_id}", ordinal=20_000, key=key, params=values,
+                         config=config_dict(config), wall_seconds=time.perf_counter() - start,
+                         metrics=outcome.metrics, history=outcome.history, info=outcome.info,
+                         artifacts=outcome.artifacts)
+    report = write_report(module, book.store, options.run.workdir)
     print(f"{module.SLUG}: search done; best trial {best_trial.trial_id}; report: {report}", flush=True)
     return report

@@ -6,12 +6,12 @@ split; its metrics are the means over seeds and its info holds their standard de
 """
 from __future__ import annotations
 
-import time
 from typing import Sequence
 
 import numpy as np
 
 from nnlab.data import ImageClasses
+from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome
 from tf_raw.two_layer import DenseNetwork
 
@@ -28,26 +28,17 @@ def dense_network_outcome(data: ImageClasses, *, hidden: Sequence[int], activati
     """Train DenseNetwork(hidden, activation) by mini-batch SGD once per seed; report means over the seeds.
 
     metrics: split → {"accuracy", "loss"} (means); history: the per-epoch mean over seeds of every
-    series `DenseNetwork.fit` records; info: parameters, epochs, s/epoch, seeds and per-split std of accuracy.
+    series `DenseNetwork.fit` records; info: parameters, epochs, s/epoch, seeds and the per-split std of
+    accuracy and loss (`over_seeds`).
     """
     arrays = {split: (flat(getattr(data, f"x_{split}")), getattr(data, f"y_{split}")) for split in SPLITS}
-    per_seed: dict[str, list[float]] = {}
-    histories = []
-    start = time.perf_counter()
-    for seed in seeds:
+
+    def train_one(seed: int) -> Outcome:
         network = DenseNetwork(arrays["train"][0].shape[1], hidden, data.n_classes, activation=activation, seed=seed)
-        histories.append(network.fit(*arrays["train"], epochs=epochs, batch_size=batch_size,
-                                     learning_rate=learning_rate, seed=seed, validation=arrays["val"]))
-        for split, (x, y) in arrays.items():
-            per_seed.setdefault(f"{split}/accuracy", []).append(float(np.mean(network.predict(x) == y)))
-            per_seed.setdefault(f"{split}/loss", []).append(network.loss(x, y))
-    seconds = time.perf_counter() - start
-    metrics: dict[str, dict[str, float]] = {}
-    for key, values in per_seed.items():
-        split, name = key.split("/")
-        metrics.setdefault(split, {})[name] = float(np.mean(values))
-    history = {name: np.mean([h[name] for h in histories], axis=0).tolist() for name in histories[0]}
-    info = {"parameters": network.parameters, "epochs_run": epochs, "seeds": list(seeds),
-            "seconds_per_epoch": seconds / (epochs * len(seeds)),
-            **{f"{split}_accuracy_std": float(np.std(per_seed[f"{split}/accuracy"])) for split in SPLITS}}
-    return Outcome(metrics, history, info)
+        history = network.fit(*arrays["train"], epochs=epochs, batch_size=batch_size, learning_rate=learning_rate,
+                              seed=seed, validation=arrays["val"])
+        metrics = {split: {"accuracy": float(np.mean(network.predict(x) == y)), "loss": network.loss(x, y)}
+                   for split, (x, y) in arrays.items()}
+        return Outcome(metrics, history, {"parameters": network.parameters, "epochs_run": epochs})
+
+    return over_seeds(train_one, seeds)
