@@ -348,15 +348,8 @@ class Store:
     def start_variant(self, run_id: int, ctx: RunContext, *, experiment: str, variant: str,
                       ordinal: int, key: str, params: Mapping, config: Mapping) -> int:
         with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
-                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status, pid, host,"
-                " process_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
-                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick),
-                 _dumps(ctx.versions), now(), *this_process()),
-            )
-            return int(cur.lastrowid)
+            return _insert_variant(db, run_id, ctx, experiment=experiment, variant=variant, ordinal=ordinal,
+                                   key=key, params=params, config=config)
 
     def finish_variant(self, variant_id: int, *, wall_seconds: float,
                        metrics: Mapping[str, Mapping[str, float]],
@@ -398,15 +391,9 @@ class Store:
         with self.transaction() as db:
             if db.execute("SELECT 1 FROM variants WHERE key = ? AND status = 'finished'", (key,)).fetchone():
                 return None
-            stamp = now()
-            cur = db.execute(
-                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
-                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, ended_at, wall_seconds,"
-                " status, info) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'finished', ?)",
-                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
-                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick), _dumps(ctx.versions),
-                 stamp, stamp, wall_seconds, _dumps(info or {})))
-            variant_id = int(cur.lastrowid)
+            variant_id = _insert_variant(db, run_id, ctx, experiment=experiment, variant=variant, ordinal=ordinal,
+                                         key=key, params=params, config=config, status="finished",
+                                         wall_seconds=wall_seconds, info=info)
             self._write_results(db, variant_id, metrics, history, artifacts)
             return variant_id
 
@@ -429,18 +416,12 @@ class Store:
                 return Claim(finished=True)
             for row in db.execute("SELECT id, pid, host, process_started, started_at FROM variants"
                                   " WHERE key = ? AND status = 'running'", (key,)).fetchall():
-                if row["pid"] is None or _owner_alive(row):
-                    return Claim(holder=f"pid {row['pid']} on {row['host']}" if row["pid"] else "an older nnlab")
+                if _owner_alive(row):
+                    return Claim(holder=f"pid {row['pid']} on {row['host']}")
                 db.execute("UPDATE variants SET status = 'crashed', ended_at = ? WHERE id = ?", (now(), row["id"]))
-            me = this_process()
-            cur = db.execute(
-                "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config,"
-                " seed, backend, dataset, dataset_sha256, quick, versions, started_at, status, pid, host,"
-                " process_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config),
-                 ctx.seed, ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick),
-                 _dumps(ctx.versions), now(), me.pid, me.host, me.started))
-            return Claim(variant_id=int(cur.lastrowid))
+            variant_id = _insert_variant(db, run_id, ctx, experiment=experiment, variant=variant, ordinal=ordinal,
+                                         key=key, params=params, config=config)
+            return Claim(variant_id=variant_id)
 
     def reconcile(self) -> int:
         """Mark 'running' variants and runs whose process is gone as 'crashed'; how many variants."""
@@ -448,7 +429,7 @@ class Store:
         with self.transaction() as db:
             for table in ("variants", "runs"):
                 for row in db.execute(f"SELECT id, pid, host, process_started, started_at FROM {table}"
-                                      " WHERE status = 'running' AND pid IS NOT NULL").fetchall():
+                                      " WHERE status = 'running'").fetchall():
                     if not _owner_alive(row):
                         db.execute(f"UPDATE {table} SET status = 'crashed', ended_at = ? WHERE id = ?",
                                    (now(), row["id"]))
@@ -538,6 +519,21 @@ def _float(value: Any) -> float:
     return float("nan") if value is None else float(value)
 
 
+def _insert_variant(db: sqlite3.Connection, run_id: int, ctx: RunContext, *, experiment: str, variant: str,
+                    ordinal: int, key: str, params: Mapping, config: Mapping, status: str = "running",
+                    wall_seconds: float | None = None, info: Mapping[str, Any] | None = None) -> int:
+    """Insert a variant row owned by this process; its id. A 'finished' one ends as it starts."""
+    stamp, me = now(), this_process()
+    cur = db.execute(
+        "INSERT INTO variants (run_id, lesson, experiment, variant, ordinal, key, params, config, seed, backend,"
+        " dataset, dataset_sha256, quick, versions, started_at, ended_at, wall_seconds, status, info, pid, host,"
+        " process_started) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (run_id, ctx.lesson, experiment, variant, ordinal, key, _dumps(params), _dumps(config), ctx.seed,
+         ctx.backend, ctx.dataset, ctx.dataset_sha256, int(ctx.quick), _dumps(ctx.versions), stamp,
+         stamp if status == "finished" else None, wall_seconds, status, _dumps(info or {}), *me))
+    return int(cur.lastrowid)
+
+
 @dataclass(frozen=True)
 class Claim:
     """The answer of `Store.claim_variant`: ours (`variant_id`), finished already, or held by `holder`."""
@@ -567,7 +563,10 @@ def process_start(pid: int) -> str | None:
 
 
 def _owner_alive(row: sqlite3.Row) -> bool:
-    """Whether the process that wrote a 'running' row is still running it (see the module docstring)."""
+    """Whether the process that wrote a 'running' row is still running it (see the module docstring).
+    A row without a pid was left by schema 1, whose processes are long gone."""
+    if row["pid"] is None:
+        return False
     if row["host"] != socket.gethostname():
         started = datetime.fromisoformat(row["started_at"])
         return (datetime.now(timezone.utc) - started).total_seconds() < FOREIGN_CLAIM_HOURS * 3600

@@ -108,6 +108,7 @@ def test_a_schema_1_store_migrates_with_every_record(tmp_path):
         store.finish_variant(variant, wall_seconds=float(i), metrics={"test": {"accuracy": i / 10}},
                              history={"loss": [1.0, 0.5]}, artifacts={"predictions": [i]})
     before = store.records("demo")
+    left_running = claim(store, run_id, key="killed-under-schema-1").variant_id
     store.close()
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA foreign_keys=OFF")
@@ -133,6 +134,8 @@ def test_a_schema_1_store_migrates_with_every_record(tmp_path):
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert store.records("demo") == before
     assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert status(store, "killed-under-schema-1") == ["crashed"]  # schema 1 recorded no owner: long gone
+    assert store.db.execute("SELECT pid FROM variants WHERE id = ?", (left_running,)).fetchone()[0] is None
     assert claim(store, store.start_run(CTX, []), key="k9").variant_id is not None  # new columns usable
     store.close()
 
