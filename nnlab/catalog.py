@@ -63,7 +63,8 @@ LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(19, "music", "MIDI note sequences and an LSTM that composes", "NN2-5"),
     LessonInfo(20, "bird-audio", "Bird-song classification from log-mel spectrograms", "NN2-8"),
     LessonInfo(21, "speech", "Text to speech, waveform and spectrogram", "NN2-6"),
-    LessonInfo(22, "q-learning", "Tabular Q-learning and a small DQN on a grid world", "NN2-10"),
+    LessonInfo(22, "q-learning", "Tabular Q-learning against Dijkstra and value iteration; a Keras DQN on CartPole",
+               "NN2-10", "lessons.q_learning"),
     LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20"),
 )
 

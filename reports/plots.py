@@ -335,3 +335,88 @@ def attention_maps(maps: Sequence[tuple[str, dict]], path: Path, *, title: str, 
         ax.set_ylabel("German (output)", fontsize=8)
     fig.suptitle(title)
     return _save(fig, path)
+
+
+def moving_average(values: Sequence[float], window: int) -> np.ndarray:
+    """Mean of the last `window` values at each position (fewer at the start), same length as `values`."""
+    values = np.asarray(values, dtype=float)
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    ends = np.arange(1, len(values) + 1)
+    starts = np.maximum(ends - window, 0)
+    return (sums[ends] - sums[starts]) / (ends - starts)
+
+
+def band_curves(series: dict[str, Sequence[Sequence[float]]], path: Path, *, title: str, xlabel: str, ylabel: str,
+                smoothing: int = 1, references: dict[str, float] | None = None) -> Path:
+    """Per named series, runs of equal length (one per seed, (n_seeds, n_points)): each run smoothed by a
+    moving average of `smoothing` points, then the mean over runs as a line and ± one std as a band;
+    `references` draws labelled horizontal lines (an optimum, a baseline)."""
+    fig, ax = plt.subplots(figsize=(7.5, 4.4))
+    for i, (name, runs) in enumerate(series.items()):
+        smoothed = np.array([moving_average(run, smoothing) for run in runs])
+        mean, std = smoothed.mean(axis=0), smoothed.std(axis=0)
+        xs = np.arange(1, smoothed.shape[1] + 1)
+        ax.plot(xs, mean, color=f"C{i % 10}", lw=1.4, label=f"{name} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+        if len(runs) > 1:
+            ax.fill_between(xs, mean - std, mean + std, color=f"C{i % 10}", alpha=0.2)
+    for j, (label, value) in enumerate((references or {}).items()):
+        ax.axhline(value, color="black", ls=("--", ":", "-.")[j % 3], lw=1, label=f"{label} ({value:.4g})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel + (f", moving average of {smoothing}" if smoothing > 1 else ""))
+    _set_title(ax, title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def graph_paths(panels: Sequence[dict], path: Path, *, title: str, columns: int = 3) -> Path:
+    """Small multiples of directed graphs, each a dict with `positions` {node: (x, y)}, `edges` [(u, v)],
+    `start`, `goal`, `title` and `paths` {label: [nodes]}: every edge in grey, each path drawn over it in
+    its colour (the first thick, the next thinner and dashed, so equal paths stay visible)."""
+    n = max(len(panels), 1)
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, min(columns, n), figsize=(4.4 * min(columns, n), 4.2 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    styles = (dict(color="C2", lw=5, alpha=0.6, ls="-"), dict(color="C3", lw=1.8, alpha=1.0, ls="--"))
+    for ax, panel in zip(axes.flat, panels):
+        xy = {int(k): v for k, v in panel["positions"].items()}
+        for u, v in panel["edges"]:
+            ax.annotate("", xy=xy[v], xytext=xy[u],
+                        arrowprops=dict(arrowstyle="-|>", color="0.75", lw=0.6, shrinkA=4, shrinkB=4))
+        points = np.array(list(xy.values()))
+        ax.scatter(points[:, 0], points[:, 1], s=14, color="0.4", zorder=3)
+        for (label, nodes), style in zip(panel["paths"].items(), styles):
+            line = np.array([xy[int(node)] for node in nodes])
+            ax.plot(line[:, 0], line[:, 1], zorder=4, label=label, **style)
+        for node, marker, name in ((panel["start"], "s", "start"), (panel["goal"], "*", "goal")):
+            ax.plot(*xy[int(node)], marker=marker, color="black", ms=11 if marker == "*" else 8, ls="none",
+                    zorder=5, label=name)
+        ax.set_title(panel["title"], fontsize=9)
+    axes.flat[0].legend(fontsize=7, loc="best")
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def grid_policies(panels: Sequence[dict], path: Path, *, title: str, value_label: str) -> Path:
+    """Grid worlds side by side, each a dict with `values` (rows, cols) as a heat map, `arrows` (rows, cols)
+    of (dx, dy) per cell ((0, 0): no arrow), `marks` {(row, col): letter} for special cells (S, G, H, cliff)
+    and `title`. One idea: where the values are high and which way the policy goes there."""
+    fig, axes = plt.subplots(len(panels), 1, figsize=(1.0 + 0.62 * np.shape(panels[0]["values"])[1],
+                                                     0.9 + 0.66 * np.shape(panels[0]["values"])[0] * len(panels)),
+                             squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels):
+        values = np.asarray(panel["values"], dtype=float)
+        image = ax.imshow(values, cmap="viridis")
+        arrows = np.asarray(panel["arrows"], dtype=float)
+        rows, cols = np.nonzero(np.abs(arrows).sum(axis=2))
+        ax.quiver(cols, rows, arrows[rows, cols, 0], -arrows[rows, cols, 1], color="white", scale=1.2,
+                  scale_units="xy", angles="xy", width=0.008, pivot="middle")
+        for (r, c), letter in panel.get("marks", {}).items():
+            ax.text(c, r, letter, ha="center", va="center", fontsize=9, fontweight="bold", color="red")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(panel["title"], fontsize=9)
+        fig.colorbar(image, ax=ax, label=value_label, fraction=0.03)
+    fig.suptitle(title)
+    return _save(fig, path)
