@@ -561,6 +561,11 @@ def pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def shown(value: float, form=lambda v: f"{v:.0f}") -> str:
+    """`value` formatted, or "–" when the variant has no such number (NaN)."""
+    return "–" if np.isnan(value) else form(value)
+
+
 def data_section(view) -> str:
     from reports.tables import markdown_table
 
@@ -582,7 +587,8 @@ def graph_section(view) -> str:
     parts = ["## (a) Shortest paths: Q-learning against Dijkstra",
              "The agent's reward is −weight per edge (γ = 1, no goal bonus), so its best return is minus the "
              "shortest path length. Each learner runs on every graph with every seed; *optimal* counts the runs "
-             "whose greedy path (read from the final Q-table) is as short as Dijkstra's."]
+             "whose greedy path (read from the final Q-table) is as short as Dijkstra's; *episodes to optimal* is the "
+             "episode after which the greedy path stayed a shortest one, averaged over the runs that ended optimal."]
     if not records:
         return "\n\n".join(parts + ["*Not recorded.*"])
     parts.append(graph_table(records.values()))
@@ -712,7 +718,7 @@ def lake_section(view) -> str:
     rows = [{"variant": f"*baseline: {r.variant}*" if r.variant != "q-learning" else f"`{r.variant}`",
              "success rate": pct(r.metric("test", "success_rate")),
              "± std over seeds": pct(r.info["success_rate_std"]) if "success_rate_std" in r.info else "–",
-             "optimal actions": pct(r.metric("test", "optimal_actions")) if r.metric("test", "optimal_actions") == r.metric("test", "optimal_actions") else "–",
+             "optimal actions": shown(r.metric("test", "optimal_actions"), pct),
              "value of the start": number(r.metric("test", "start_value"), 3)} for r in records.values()]
     parts.append(markdown_table(rows))
     if "q-learning" in records:
@@ -807,13 +813,12 @@ def graph_conclusions(view) -> list[str]:
             continue
         full = [r for r in sweep if r.metric("test", "optimal_share") == 1.0]
         fastest = min(full, key=lambda r: r.metric("test", "episodes_to_optimal")) if full else None
-        worst = min(sweep, key=lambda r: (r.metric("test", "optimal_share"), -np.nan_to_num(r.metric("test", "episodes_to_optimal"))))
+        worst = min(sweep, key=lambda r: r.metric("test", "optimal_share"))
         text = f"Sweep of {label}: " + ", ".join(
-            f"`{r.variant}` {pct(r.metric('test', 'optimal_share'))} optimal" +
-            (f" after {r.metric('test', 'episodes_to_optimal'):.0f} episodes" if r.metric('test', 'episodes_to_optimal') ==
-             r.metric('test', 'episodes_to_optimal') else "") for r in sweep) + "."
+            f"`{r.variant}` {pct(r.metric('test', 'optimal_share'))} optimal, for good after "
+            f"{shown(r.metric('test', 'episodes_to_optimal'))} episodes" for r in sweep) + "."
         if fastest is not None:
-            text += f" Fastest to the shortest paths everywhere: `{fastest.variant}`."
+            text += f" Fastest to the shortest paths on every graph: `{fastest.variant}`."
         if worst.metric("test", "optimal_share") < 1.0:
             text += f" Weakest: `{worst.variant}`."
         lines.append(text)
