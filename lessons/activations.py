@@ -17,7 +17,7 @@ epochs; the sigmoid net stays near chance (about 10%) at this learning rate and 
 receiving a gradient hundreds of times smaller than its output layer. The README's lesson table has
 the last measured figures.
 
-Run: `nnlab run activations [--quick] [--seed N] [--epochs N]` or `python -m lessons.activations`.
+Run: `nnlab run activations [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

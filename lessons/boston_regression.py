@@ -20,7 +20,7 @@ the inputs; the target (median value, k$) is kept in its unit, so MAE reads in t
 Expected full result (bench/boston_regression): best test MAE ≤ 2.5 k$ (COURSE.md target); see the
 README's lesson table for the last measured figure and wall time.
 
-Run: `nnlab run boston-regression [--quick] [--seed N] [--epochs N]` or `python -m lessons.boston_regression`.
+Run: `nnlab run boston-regression [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

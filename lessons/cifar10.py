@@ -21,7 +21,7 @@ never falls back.
 Expected full result (bench/cifar10): ≥ 85% test accuracy for the last step (COURSE.md target). That
 needs a GPU or hours of CPU; the README says what was measured where.
 
-Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]` or `python -m lessons.cifar10`.
+Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

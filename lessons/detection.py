@@ -18,7 +18,7 @@ Expected result: on `astronaut` the TFLite SSD's top object is the person (score
 README shows its whole table. A detector that cannot be loaded (a TF Hub model not yet cached on a
 machine without internet) is listed as unavailable in the report; the others still run.
 
-Run: `nnlab run detection [--image photo.jpg] [--quick]` or `python -m lessons.detection`.
+Run: `nnlab run detection [--image photo.jpg] [--quick]`.
 """
 from __future__ import annotations
 

@@ -12,7 +12,7 @@ and a spread, an uncertainty band that widens away from the data.
 Expected full result (bench/dropout): the best dropout rate's validation loss is below the
 no-dropout net's (COURSE.md target); the README's lesson table has the last measured figures.
 
-Run: `nnlab run dropout [--quick] [--seed N] [--epochs N]` or `python -m lessons.dropout`.
+Run: `nnlab run dropout [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ test images, 28x28 grey, 10 classes.
 Expected full result (bench/fashion_mlp): best test accuracy ≥ 89.5% (COURSE.md target); see the
 README's lesson table for the last measured figure and wall time.
 
-Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_mlp`.
+Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

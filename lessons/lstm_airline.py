@@ -20,7 +20,7 @@ Expected full result (bench/lstm_airline): the best network's one-step test RMSE
 changes (target: below seasonal-naive's 50.0; about 1.2-1.4x SARIMA's 14), an LSTM on min-max scaled
 levels about 55; the NumPy LSTM equals Keras to ~1e-14 (float64, tolerance 1e-5).
 
-Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]` or `python -m lessons.lstm_airline`.
+Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from keras_models.stopping import interruptible_fit
 from nnlab.data import load
 from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
@@ -247,8 +248,8 @@ def train_forecaster(params: dict, series: MonthlySeries, config: Config, seed: 
     keras.utils.set_random_seed(seed)
     model = build_forecaster(params["model"], width, config.units)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
-    fitted = model.fit(p.x_train, p.y_train, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
-                       verbose=0)
+    fitted = interruptible_fit(model, p.x_train, p.y_train, epochs=config.epochs, batch_size=config.batch_size,
+                               shuffle=True, verbose=0)
 
     def levels(x: np.ndarray, months: np.ndarray) -> np.ndarray:
         return p.scaling.inverse(np.asarray(model(x, training=False))[:, 0], series.values[months - 1])
@@ -378,7 +379,7 @@ def gradient_outcome(params: dict, config: Config, seed: int) -> Outcome:
     # plain SGD with momentum: Adam divides by the gradient's running scale, so clipping would barely act
     optimizer = keras.optimizers.SGD(config.grad_learning_rate, momentum=0.9, clipnorm=params["clipnorm"])
     model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
-    fitted = model.fit(x, y, epochs=config.grad_epochs, batch_size=config.batch_size, verbose=0)
+    fitted = interruptible_fit(model, x, y, epochs=config.grad_epochs, batch_size=config.batch_size, verbose=0)
     trained = input_gradient_norms(model, x_test, y_test)
     accuracy = float(np.mean((np.asarray(model(x_test, training=False))[:, 0] > 0.5) == y_test))
     metrics = {"test": {"accuracy": accuracy, "first_to_last_init": float(at_init[0] / at_init[-1]),

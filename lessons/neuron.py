@@ -21,7 +21,7 @@ Expected full result: the perceptron classifies 100% of the separable set (COURS
 breast cancer both neurons reach about 96% test accuracy, and the LogLoss neuron ends with a lower log
 loss than the MSE one; see the README's lesson table for the last measured figures.
 
-Run: `nnlab run neuron [--quick] [--seed N] [--epochs N]` or `python -m lessons.neuron`.
+Run: `nnlab run neuron [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

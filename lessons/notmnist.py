@@ -16,7 +16,7 @@ duplicates, including held-out images identical to a training image.
 Expected full result (bench/notmnist): CNN ≥ 93% on the validation set (COURSE.md target); see the
 README's lesson table for the last measured figure.
 
-Run: `nnlab run notmnist [--quick] [--seed N] [--epochs N]` or `python -m lessons.notmnist`;
+Run: `nnlab run notmnist [--quick] [--seed N] [--epochs N]`;
 `nnlab tune notmnist` searches the CNN's space with Keras Tuner.
 """
 from __future__ import annotations

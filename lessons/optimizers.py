@@ -14,7 +14,7 @@ Expected full result: every hand optimizer matches keras.optimizers to 1e-6 (COU
 on Rosenbrock plain SGD crawls along the valley or diverges at the large rate while the adaptive
 and momentum methods get much closer to (1, 1); see the README's lesson table.
 
-Run: `nnlab run optimizers [--quick] [--seed N] [--epochs N]` or `python -m lessons.optimizers`.
+Run: `nnlab run optimizers [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ placement with the device each op actually ran on, read back from the result.
 Expected result (no dataset, no training: quick and full runs compute the same): every check passes;
 the hand softmax equals tf.nn.softmax to 1e-6 including logits of ±1000 (COURSE.md target).
 
-Run: `nnlab run tensors [--quick]` or `python -m lessons.tensors`.
+Run: `nnlab run tensors [--quick]`.
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ the trivial predictors "all cell interior" (the majority, 78% pixel accuracy) an
 Expected full result (bench/unet): validation pixel accuracy about 90% for the largest net (COURSE.md
 target ≥ 90%; the trivial predictor has 75.5%), membrane Dice about 0.79; without augmentation about 88%.
 
-Run: `nnlab run unet [--quick] [--seed N] [--epochs N]` or `python -m lessons.unet`.
+Run: `nnlab run unet [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from keras_models.stopping import interruptible_fit
 from nnlab.data import load
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
@@ -167,8 +168,8 @@ def train(variant: Variant, data: Segmentation, config: Config, seed: int) -> Ou
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=bce_dice_loss,
                   metrics=["binary_accuracy", dice_coefficient])
     start = time.perf_counter()
-    fitted = model.fit(training_batches(data, config, seed, p["augment"]), epochs=config.epochs,
-                       validation_data=(data.x_val, data.y_val), shuffle=False, verbose=0)
+    fitted = interruptible_fit(model, training_batches(data, config, seed, p["augment"]), epochs=config.epochs,
+                               validation_data=(data.x_val, data.y_val), shuffle=False, verbose=0)
     seconds = time.perf_counter() - start
     predicted = {split: (model.predict(x, batch_size=config.batch_size, verbose=0) > 0.5)
                  for split, x in (("train", data.x_train), ("val", data.x_val))}
