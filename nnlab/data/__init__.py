@@ -6,7 +6,7 @@
     datasets/   one module per dataset: origin, hashes, parser, its `SPEC`
     registry    the datasets by name, and `load(name)`
     bundles     `Bundle`, the base of every lesson's data (dataset, sha256, fallback, notes, info()),
-                and the quick-mode fallback rule
+                `Splits` (a Bundle of train/val/test arrays), and the quick-mode fallback rule
     images      `ImageClasses`: subsets, validation split, census
     regression  `Regression`: standardised tables
 """
