@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, bundled_digits
+from nnlab.data.images import ImageClasses, bundled_digits
 from nnlab.recipes.numpy_training import dense_network_outcome
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from tf_raw.activations import ACTIVATIONS

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from keras_models.dense import build_dense_net
-from nnlab.data import Regression, tabular_regression
+from nnlab.data.regression import Regression, tabular_regression
 from nnlab.recipes.regressors import keras_regression_outcome, linear_outcome, mean_outcome
 from nnlab.runner import Outcome, RunOptions, Variant
 from reports.regression import metric_columns, metric_formats

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from keras_models.conv import build_conv_net
 from nnlab.recipes.classifiers import keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "cifar10"

@@ -38,7 +38,7 @@ from pathlib import Path
 from keras_models.conv import build_conv_net, conv_param_count
 from keras_models.dense import build_dense_net
 from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import GRID_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-cnn"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from keras_models.dense import build_dense_net, dense_param_count, width_for_budget
 from nnlab.recipes.classifiers import keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-mlp"

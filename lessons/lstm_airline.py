@@ -24,12 +24,13 @@ Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from keras_models.stopping import interruptible_fit
-from nnlab.data import load
+from nnlab.data.bundles import Bundle
+from nnlab.data.registry import load
 from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
@@ -65,28 +66,23 @@ def make_config(options: RunOptions) -> Config:
 # ---- data: the series, its split, scaling and windows ---------------------------------------------
 
 @dataclass
-class MonthlySeries:
+class MonthlySeries(Bundle):
     """A monthly series and its chronological split: months [0, n_train) train, the rest test."""
 
     months: np.ndarray
     values: np.ndarray
     n_train: int
-    dataset: str
-    sha256: str
-    fallback: bool = False
-    notes: list[str] = field(default_factory=list)
 
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes,
-                "first_test_month": str(self.months[self.n_train]),
+    def details(self) -> dict:
+        return {"first_test_month": str(self.months[self.n_train]),
                 "sizes": {"train": self.n_train, "test": len(self.values) - self.n_train}}
 
 
 def load_data(config: Config, options: RunOptions) -> MonthlySeries:
     loaded = load("airline_passengers")
     a = loaded.arrays
-    return MonthlySeries(a["months"], a["values"], len(a["values"]) - config.test_months, loaded.name,
-                         loaded.sha256)
+    return MonthlySeries(a["months"], a["values"], len(a["values"]) - config.test_months, dataset=loaded.name,
+                         sha256=loaded.sha256)
 
 
 @dataclass(frozen=True)

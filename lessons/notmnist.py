@@ -28,7 +28,7 @@ import numpy as np
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
 from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_census, image_classes
+from nnlab.data.images import ImageClasses, image_census, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "notmnist"

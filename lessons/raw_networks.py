@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "raw-networks"

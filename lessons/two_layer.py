@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, bundled_digits
+from nnlab.data.images import ImageClasses, bundled_digits
 from nnlab.recipes.numpy_training import dense_network_outcome
 from nnlab.runner import Outcome, RunOptions, Variant
 
