@@ -68,7 +68,7 @@ def main() -> None:
     from keras_models.conv import build_conv_net
     from keras_models.dense import build_dense_net
     from lessons import raw_networks
-    from nnlab.data import image_classes
+    from nnlab.data.images import image_classes
     from nnlab.runner import RunOptions
     from tf_raw import models
     from tf_raw.conv import PatchConv2D

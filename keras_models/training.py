@@ -9,6 +9,8 @@ from typing import Mapping
 import keras
 import numpy as np
 
+from keras_models.stopping import interruptible_fit
+
 OPTIMIZERS = {
     "sgd": keras.optimizers.SGD,
     "adam": keras.optimizers.Adam,
@@ -80,8 +82,9 @@ def fit_model(model: keras.Model, x_train, y_train, x_val, y_val, *, loss, metri
     if lr_patience:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_loss", factor=0.5,
                                                            patience=lr_patience, min_lr=1e-5))
-    fitted = model.fit(x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
-                       batch_size=None if isinstance(x_train, keras.utils.PyDataset) else batch_size, shuffle=True, verbose=0, callbacks=callbacks)
+    fitted = interruptible_fit(model, x_train, y_train, validation_data=(x_val, y_val), epochs=epochs,
+                               batch_size=None if isinstance(x_train, keras.utils.PyDataset) else batch_size,
+                               shuffle=True, verbose=0, callbacks=callbacks)
     history = {k: [float(v) for v in values] for k, values in fitted.history.items()}
     return FitResult(history, float(np.median(log.seconds)), len(log.seconds))
 

@@ -17,7 +17,7 @@ epochs; the sigmoid net stays near chance (about 10%) at this learning rate and 
 receiving a gradient hundreds of times smaller than its output layer. The README's lesson table has
 the last measured figures.
 
-Run: `nnlab run activations [--quick] [--seed N] [--epochs N]` or `python -m lessons.activations`.
+Run: `nnlab run activations [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, bundled_digits
+from nnlab.data.images import ImageClasses, bundled_digits
 from nnlab.recipes.numpy_training import dense_network_outcome
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from tf_raw.activations import ACTIVATIONS

@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nnlab.data import load
+from nnlab.data.bundles import Bundle
+from nnlab.data.registry import load
 from nnlab.hashing import content_key
 from nnlab.runner import REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options, keyed_config
 from reports.bleu import bleu_by_length, bucket_sizes, corpus_bleu, paired_bootstrap
@@ -82,7 +83,7 @@ QUICK_NOTE = "2,000 training pairs, tiny networks, 2 epochs: BLEU near 0, NOT th
 # ---- data ----------------------------------------------------------------------------------------
 
 @dataclass
-class Translation:
+class Translation(Bundle):
     """Sentence pairs (lists of str) per split, their token ids, and the vectorizers fitted on train."""
 
     sentences: dict[str, tuple[list[str], list[str]]]    # split -> (English, German)
@@ -90,14 +91,9 @@ class Translation:
     target: object
     ids: dict[str, tuple[np.ndarray, np.ndarray]]         # split -> (source ids, target ids with start/end)
     model_dir: Path
-    dataset: str
-    sha256: str
-    fallback: bool = False
-    notes: list[str] = field(default_factory=list)
 
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "notes": self.notes,
-                "sizes": {split: len(pair[0]) for split, pair in self.sentences.items()},
+    def details(self) -> dict:
+        return {"sizes": {split: len(pair[0]) for split, pair in self.sentences.items()},
                 "vocabulary": {"source": len(self.source.vocabulary), "target": len(self.target.vocabulary)},
                 "cut": {split: self.cut_share(split) for split in self.sentences}}
 
@@ -132,7 +128,7 @@ def load_data(config: Config, options: RunOptions) -> Translation:
     notes = [f"the first {config.train_pairs:,} training pairs" if config.train_pairs else "",
              f"the first {config.eval_pairs:,} validation and test pairs" if config.eval_pairs else ""]
     return Translation(sentences, source, target, ids, Path(options.workdir) / SLUG / "models",
-                       loaded.name, loaded.sha256, notes=[n for n in notes if n])
+                       dataset=loaded.name, sha256=loaded.sha256, notes=[n for n in notes if n])
 
 
 # ---- the experiment grid -------------------------------------------------------------------------

@@ -20,14 +20,14 @@ the inputs; the target (median value, k$) is kept in its unit, so MAE reads in t
 Expected full result (bench/boston_regression): best test MAE ≤ 2.5 k$ (COURSE.md target); see the
 README's lesson table for the last measured figure and wall time.
 
-Run: `nnlab run boston-regression [--quick] [--seed N] [--epochs N]` or `python -m lessons.boston_regression`.
+Run: `nnlab run boston-regression [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from keras_models.dense import build_dense_net
-from nnlab.data import Regression, tabular_regression
+from nnlab.data.regression import Regression, tabular_regression
 from nnlab.recipes.regressors import keras_regression_outcome, linear_outcome, mean_outcome
 from nnlab.runner import Outcome, RunOptions, Variant
 from reports.regression import metric_columns, metric_formats

@@ -21,7 +21,7 @@ never falls back.
 Expected full result (bench/cifar10): ≥ 85% test accuracy for the last step (COURSE.md target). That
 needs a GPU or hours of CPU; the README says what was measured where.
 
-Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]` or `python -m lessons.cifar10`.
+Run: `nnlab run cifar10 [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from keras_models.conv import build_conv_net
 from nnlab.recipes.classifiers import keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "cifar10"

@@ -18,7 +18,7 @@ Expected result: on `astronaut` the TFLite SSD's top object is the person (score
 README shows its whole table. A detector that cannot be loaded (a TF Hub model not yet cached on a
 machine without internet) is listed as unavailable in the report; the others still run.
 
-Run: `nnlab run detection [--image photo.jpg] [--quick]` or `python -m lessons.detection`.
+Run: `nnlab run detection [--image photo.jpg] [--quick]`.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from itertools import combinations
 
+from nnlab.data.bundles import Bundle
 from nnlab.detectors import Detection, Detector, TFLiteSSD, load_detector, timed_detect
 from nnlab.errors import UserError
 from nnlab.pictures import Picture, read_picture
@@ -60,21 +61,14 @@ def make_config(options: RunOptions) -> Config:
 # ---- data: the picture and the detectors that can be loaded --------------------------------------
 
 @dataclass
-class Scene:
+class Scene(Bundle):
+    """The picture (the lesson's whole dataset, named and hashed by its pixels) and its detectors."""
+
     picture: Picture
     detectors: dict[str, Detector]
     unavailable: dict[str, str]          # model -> why it could not be loaded
-    fallback: bool = False
 
-    @property
-    def dataset(self) -> str:
-        return self.picture.name
-
-    @property
-    def sha256(self) -> str:
-        return self.picture.sha256
-
-    def info(self) -> dict:
+    def details(self) -> dict:
         return {**self.picture.info(), "unavailable": self.unavailable,
                 "models": {name: d.description for name, d in self.detectors.items()}}
 
@@ -88,7 +82,8 @@ def load_data(config: Config, options: RunOptions) -> Scene:
         except UserError as error:
             unavailable[name] = str(error)
             print(f"{SLUG}: model '{name}' is unavailable and is left out: {error}", flush=True)
-    return Scene(picture, detectors, unavailable)
+    return Scene(picture, detectors, unavailable, dataset=picture.name, sha256=picture.sha256,
+                 notes=picture.notes)
 
 
 # ---- the experiment grid: one variant per detector -----------------------------------------------

@@ -12,7 +12,7 @@ and a spread, an uncertainty band that widens away from the data.
 Expected full result (bench/dropout): the best dropout rate's validation loss is below the
 no-dropout net's (COURSE.md target); the README's lesson table has the last measured figures.
 
-Run: `nnlab run dropout [--quick] [--seed N] [--epochs N]` or `python -m lessons.dropout`.
+Run: `nnlab run dropout [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from keras_models.dense import build_dense_net
-from nnlab.data import Regression, Standardizer
+from nnlab.data.regression import Regression, Standardizer
 from nnlab.recipes.regressors import keras_regression_outcome
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from reports.regression import metric_columns, metric_formats
@@ -72,10 +72,10 @@ def load_data(config: Config, options: RunOptions) -> Regression:
     digest = hashlib.sha256(b"".join(np.ascontiguousarray(a, dtype=np.float64).tobytes() for a in arrays))
     f32 = np.float32
     return Regression(scaler(x_tr), y_tr.astype(f32), scaler(x_val), y_val.astype(f32), scaler(x_te),
-                      arrays[5].astype(f32), scaler, ("x",), "synthetic sin(3x) + x/2 + noise",
-                      digest.hexdigest(), notes=[f"generated with seed {options.seed}: {config.n_train} training "
-                                                  f"and {config.n_val} validation points, noise std "
-                                                  f"{config.noise_std}; test = the noise-free function"])
+                      arrays[5].astype(f32), scaler, ("x",), dataset="synthetic sin(3x) + x/2 + noise",
+                      sha256=digest.hexdigest(), notes=[f"generated with seed {options.seed}: {config.n_train} "
+                                                        f"training and {config.n_val} validation points, noise "
+                                                        f"std {config.noise_std}; test = the noise-free function"])
 
 
 # ---- the grid ------------------------------------------------------------------------------------

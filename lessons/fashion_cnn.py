@@ -27,7 +27,7 @@ Expected full result (bench/fashion_cnn): best test accuracy ≥ 93% (COURSE.md 
 trains 14 CNNs on 54,000 images, the widest with 128 and 256 filters; on a 2-core CPU that takes
 hours (the README says what was measured).
 
-Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_cnn`;
+Run: `nnlab run fashion-cnn [--quick] [--seed N] [--epochs N]`;
 `nnlab tune fashion-cnn` searches the CNN's space with Keras Tuner.
 """
 from __future__ import annotations
@@ -38,7 +38,7 @@ from pathlib import Path
 from keras_models.conv import build_conv_net, conv_param_count
 from keras_models.dense import build_dense_net
 from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import GRID_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-cnn"

@@ -16,7 +16,7 @@ test images, 28x28 grey, 10 classes.
 Expected full result (bench/fashion_mlp): best test accuracy ≥ 89.5% (COURSE.md target); see the
 README's lesson table for the last measured figure and wall time.
 
-Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]` or `python -m lessons.fashion_mlp`.
+Run: `nnlab run fashion-mlp [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from keras_models.dense import build_dense_net, dense_param_count, width_for_budget
 from nnlab.recipes.classifiers import keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "fashion-mlp"

@@ -29,7 +29,7 @@ from pathlib import Path
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
 from nnlab.recipes.classifiers import keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.errors import UserError
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 

@@ -20,15 +20,17 @@ Expected full result (bench/lstm_airline): the best network's one-step test RMSE
 changes (target: below seasonal-naive's 50.0; about 1.2-1.4x SARIMA's 14), an LSTM on min-max scaled
 levels about 55; the NumPy LSTM equals Keras to ~1e-14 (float64, tolerance 1e-5).
 
-Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]` or `python -m lessons.lstm_airline`.
+Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from nnlab.data import load
+from keras_models.stopping import interruptible_fit
+from nnlab.data.bundles import Bundle
+from nnlab.data.registry import load
 from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
@@ -64,28 +66,23 @@ def make_config(options: RunOptions) -> Config:
 # ---- data: the series, its split, scaling and windows ---------------------------------------------
 
 @dataclass
-class MonthlySeries:
+class MonthlySeries(Bundle):
     """A monthly series and its chronological split: months [0, n_train) train, the rest test."""
 
     months: np.ndarray
     values: np.ndarray
     n_train: int
-    dataset: str
-    sha256: str
-    fallback: bool = False
-    notes: list[str] = field(default_factory=list)
 
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes,
-                "first_test_month": str(self.months[self.n_train]),
+    def details(self) -> dict:
+        return {"first_test_month": str(self.months[self.n_train]),
                 "sizes": {"train": self.n_train, "test": len(self.values) - self.n_train}}
 
 
 def load_data(config: Config, options: RunOptions) -> MonthlySeries:
     loaded = load("airline_passengers")
     a = loaded.arrays
-    return MonthlySeries(a["months"], a["values"], len(a["values"]) - config.test_months, loaded.name,
-                         loaded.sha256)
+    return MonthlySeries(a["months"], a["values"], len(a["values"]) - config.test_months, dataset=loaded.name,
+                         sha256=loaded.sha256)
 
 
 @dataclass(frozen=True)
@@ -247,8 +244,8 @@ def train_forecaster(params: dict, series: MonthlySeries, config: Config, seed: 
     keras.utils.set_random_seed(seed)
     model = build_forecaster(params["model"], width, config.units)
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mse")
-    fitted = model.fit(p.x_train, p.y_train, epochs=config.epochs, batch_size=config.batch_size, shuffle=True,
-                       verbose=0)
+    fitted = interruptible_fit(model, p.x_train, p.y_train, epochs=config.epochs, batch_size=config.batch_size,
+                               shuffle=True, verbose=0)
 
     def levels(x: np.ndarray, months: np.ndarray) -> np.ndarray:
         return p.scaling.inverse(np.asarray(model(x, training=False))[:, 0], series.values[months - 1])
@@ -378,7 +375,7 @@ def gradient_outcome(params: dict, config: Config, seed: int) -> Outcome:
     # plain SGD with momentum: Adam divides by the gradient's running scale, so clipping would barely act
     optimizer = keras.optimizers.SGD(config.grad_learning_rate, momentum=0.9, clipnorm=params["clipnorm"])
     model.compile(optimizer=optimizer, loss="binary_crossentropy", metrics=["accuracy"])
-    fitted = model.fit(x, y, epochs=config.grad_epochs, batch_size=config.batch_size, verbose=0)
+    fitted = interruptible_fit(model, x, y, epochs=config.grad_epochs, batch_size=config.batch_size, verbose=0)
     trained = input_gradient_norms(model, x_test, y_test)
     accuracy = float(np.mean((np.asarray(model(x_test, training=False))[:, 0] > 0.5) == y_test))
     metrics = {"test": {"accuracy": accuracy, "first_to_last_init": float(at_init[0] / at_init[-1]),

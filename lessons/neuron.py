@@ -21,7 +21,7 @@ Expected full result: the perceptron classifies 100% of the separable set (COURS
 breast cancer both neurons reach about 96% test accuracy, and the LogLoss neuron ends with a lower log
 loss than the MSE one; see the README's lesson table for the last measured figures.
 
-Run: `nnlab run neuron [--quick] [--seed N] [--epochs N]` or `python -m lessons.neuron`.
+Run: `nnlab run neuron [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from nnlab.data.bundles import Bundle
 from nnlab.runner import Outcome, RunOptions, Variant
 from tf_raw.neuron import Neuron, Perceptron, log_loss
 
@@ -103,17 +104,14 @@ def split(title: str, x: np.ndarray, y: np.ndarray, test_fraction: float, seed: 
 
 
 @dataclass
-class NeuronData:
-    """The lesson's three sets by experiment name, and what identifies them."""
+class NeuronData(Bundle):
+    """The lesson's three sets by experiment name."""
 
     sets: dict[str, BinarySplit]
-    dataset: str
-    sha256: str
-    fallback: bool = False
 
-    def info(self) -> dict:
+    def details(self) -> dict:
         total = {part: sum(len(getattr(s, f"y_{part}")) for s in self.sets.values()) for part in ("train", "test")}
-        return {"dataset": self.dataset, "fallback": False, "notes": [], "sizes": total,
+        return {"sizes": total,
                 "sets": [{"name": name, "title": s.title, "train": len(s.y_train), "test": len(s.y_test),
                           "features": int(s.x_train.shape[1]), "share of class 1": float(s.y_train.mean())}
                          for name, s in self.sets.items()]}
@@ -138,8 +136,8 @@ def load_data(config: Config, options: RunOptions) -> NeuronData:
         digest.update(name.encode())
         for array in (s.x_train, s.y_train, s.x_test, s.y_test):
             digest.update(np.ascontiguousarray(array).tobytes())
-    return NeuronData(sets, f"generated 2-D sets (seed {options.seed}) + sklearn_breast_cancer",
-                      digest.hexdigest())
+    return NeuronData(sets, dataset=f"generated 2-D sets (seed {options.seed}) + sklearn_breast_cancer",
+                      sha256=digest.hexdigest())
 
 
 # ---- the experiment grid -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ duplicates, including held-out images identical to a training image.
 Expected full result (bench/notmnist): CNN ≥ 93% on the validation set (COURSE.md target); see the
 README's lesson table for the last measured figure.
 
-Run: `nnlab run notmnist [--quick] [--seed N] [--epochs N]` or `python -m lessons.notmnist`;
+Run: `nnlab run notmnist [--quick] [--seed N] [--epochs N]`;
 `nnlab tune notmnist` searches the CNN's space with Keras Tuner.
 """
 from __future__ import annotations
@@ -28,7 +28,7 @@ import numpy as np
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
 from nnlab.recipes.classifiers import conv_hypermodel, keras_outcome, majority_outcome
-from nnlab.data import ImageClasses, image_census, image_classes
+from nnlab.data.images import ImageClasses, image_census, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "notmnist"

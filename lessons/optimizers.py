@@ -14,7 +14,7 @@ Expected full result: every hand optimizer matches keras.optimizers to 1e-6 (COU
 on Rosenbrock plain SGD crawls along the valley or diverges at the large rate while the adaptive
 and momentum methods get much closer to (1, 1); see the README's lesson table.
 
-Run: `nnlab run optimizers [--quick] [--seed N] [--epochs N]` or `python -m lessons.optimizers`.
+Run: `nnlab run optimizers [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.bundles import Bundle
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "optimizers"
@@ -69,30 +70,21 @@ def make_config(options: RunOptions) -> Config:
 # ---- data: the surfaces are formulas; the network part uses Fashion-MNIST -------------------------
 
 @dataclass
-class OptimizerData:
+class OptimizerData(Bundle):
+    """The images for the network part; the surfaces are formulas, so the images identify the data."""
+
     images: ImageClasses
 
-    @property
-    def dataset(self) -> str:
-        return f"{self.images.dataset} + rosenbrock/beale surfaces"
-
-    @property
-    def sha256(self) -> str:
-        return self.images.sha256
-
-    @property
-    def fallback(self) -> bool:
-        return self.images.fallback
-
-    def info(self) -> dict:
-        return {**self.images.info(), "surfaces": {name: {"minimum": list(minimum)}
-                                                   for name, (_, minimum, _) in SURFACES.items()}}
+    def details(self) -> dict:
+        return {**self.images.details(), "surfaces": {name: {"minimum": list(minimum)}
+                                                      for name, (_, minimum, _) in SURFACES.items()}}
 
 
 def load_data(config: Config, options: RunOptions) -> OptimizerData:
-    return OptimizerData(image_classes("fashion_mnist", quick=options.quick, seed=options.seed,
-                                       quick_train=config.quick_train, quick_test=config.quick_test,
-                                       val_fraction=config.val_fraction))
+    images = image_classes("fashion_mnist", quick=options.quick, seed=options.seed, quick_train=config.quick_train,
+                           quick_test=config.quick_test, val_fraction=config.val_fraction)
+    return OptimizerData(images, dataset=f"{images.dataset} + rosenbrock/beale surfaces", sha256=images.sha256,
+                         fallback=images.fallback, notes=images.notes)
 
 
 # ---- the experiment grid -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ Expected full result: the raw and Keras nets within about a point of each other 
 float rounding differ, nothing else); the raw CNN ≥ 90% test accuracy (COURSE.md target; bench/
 raw_vs_keras measures it, and the raw/Keras step-time ratio, target ≤ 1.2). See the README's lesson table.
 
-Run: `nnlab run raw-networks [--quick] [--seed N] [--epochs N]` or `python -m lessons.raw_networks`.
+Run: `nnlab run raw-networks [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, image_classes
+from nnlab.data.images import ImageClasses, image_classes
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "raw-networks"

@@ -10,7 +10,7 @@ placement with the device each op actually ran on, read back from the result.
 Expected result (no dataset, no training: quick and full runs compute the same): every check passes;
 the hand softmax equals tf.nn.softmax to 1e-6 including logits of ±1000 (COURSE.md target).
 
-Run: `nnlab run tensors [--quick]` or `python -m lessons.tensors`.
+Run: `nnlab run tensors [--quick]`.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnlab.data.bundles import Bundle
 from nnlab.runner import Outcome, RunOptions, Variant
 
 SLUG = "tensors"
@@ -37,25 +38,19 @@ def make_config(options: RunOptions) -> Config:
 
 
 @dataclass
-class Generated:
+class Generated(Bundle):
     """The lesson's inputs are generated from the seed; this bundle names them for the report header."""
 
     seed: int
     config: Config
-    dataset: str = "generated tensors"
-    fallback: bool = False
 
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(f"{self.seed}:{self.config}".encode()).hexdigest()
-
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "fallback": False, "notes": [],
-                "sizes": {"softmax logits": int(np.prod(self.config.softmax_shape))}}
+    def details(self) -> dict:
+        return {"sizes": {"softmax logits": int(np.prod(self.config.softmax_shape))}}
 
 
 def load_data(config: Config, options: RunOptions) -> Generated:
-    return Generated(options.seed, config)
+    identity = hashlib.sha256(f"{options.seed}:{config}".encode()).hexdigest()
+    return Generated(options.seed, config, dataset="generated tensors", sha256=identity)
 
 
 GROUPS = ("creation", "dtypes", "numpy", "broadcasting", "indexing", "reshape", "softmax", "devices")

@@ -22,14 +22,14 @@ epochs and a larger learning rate raise it to about 97%, while 4 neurons, few ep
 learning rate and extra sigmoid layers lower it (COURSE.md target: the best variant beats the
 starting network). The README's lesson table has the last measured figures.
 
-Run: `nnlab run two-layer [--quick] [--seed N] [--epochs N]` or `python -m lessons.two_layer`.
+Run: `nnlab run two-layer [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from nnlab.recipes.classifiers import majority_outcome
-from nnlab.data import ImageClasses, bundled_digits
+from nnlab.data.images import ImageClasses, bundled_digits
 from nnlab.recipes.numpy_training import dense_network_outcome
 from nnlab.runner import Outcome, RunOptions, Variant
 

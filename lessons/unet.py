@@ -17,16 +17,18 @@ the trivial predictors "all cell interior" (the majority, 78% pixel accuracy) an
 Expected full result (bench/unet): validation pixel accuracy about 90% for the largest net (COURSE.md
 target ≥ 90%; the trivial predictor has 75.5%), membrane Dice about 0.79; without augmentation about 88%.
 
-Run: `nnlab run unet [--quick] [--seed N] [--epochs N]` or `python -m lessons.unet`.
+Run: `nnlab run unet [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from nnlab.data import load
+from keras_models.stopping import interruptible_fit
+from nnlab.data.bundles import Bundle
+from nnlab.data.registry import load
 from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "unet"
@@ -54,7 +56,7 @@ def make_config(options: RunOptions) -> Config:
 # ---- data ----------------------------------------------------------------------------------------
 
 @dataclass
-class Segmentation:
+class Segmentation(Bundle):
     """Images (n, H, W, 1) float32 in [0, 1] and masks (n, H, W, 1) float32 in {0, 1}, split by image."""
 
     x_train: np.ndarray
@@ -62,14 +64,9 @@ class Segmentation:
     x_val: np.ndarray
     y_val: np.ndarray
     val_ids: list[int]
-    dataset: str
-    sha256: str
-    fallback: bool = False
-    notes: list[str] = field(default_factory=list)
 
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "fallback": self.fallback, "notes": self.notes, "val_ids": self.val_ids,
-                "input_shape": list(self.x_train.shape[1:]),
+    def details(self) -> dict:
+        return {"val_ids": self.val_ids, "input_shape": list(self.x_train.shape[1:]),
                 "sizes": {"train": len(self.x_train), "val": len(self.x_val)}}
 
 
@@ -88,7 +85,8 @@ def load_data(config: Config, options: RunOptions) -> Segmentation:
     val, train = np.sort(order[:config.val_images]), np.sort(order[config.val_images:])
     x, y = resized(images, config.size, binary=False), resized(masks, config.size, binary=True)
     note = f"slices resized from {images.shape[1]}x{images.shape[2]} to {config.size}x{config.size}"
-    return Segmentation(x[train], y[train], x[val], y[val], val.tolist(), loaded.name, loaded.sha256, notes=[note])
+    return Segmentation(x[train], y[train], x[val], y[val], val.tolist(), dataset=loaded.name, sha256=loaded.sha256,
+                        notes=[note])
 
 
 # ---- augmentation --------------------------------------------------------------------------------
@@ -167,8 +165,8 @@ def train(variant: Variant, data: Segmentation, config: Config, seed: int) -> Ou
     model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=bce_dice_loss,
                   metrics=["binary_accuracy", dice_coefficient])
     start = time.perf_counter()
-    fitted = model.fit(training_batches(data, config, seed, p["augment"]), epochs=config.epochs,
-                       validation_data=(data.x_val, data.y_val), shuffle=False, verbose=0)
+    fitted = interruptible_fit(model, training_batches(data, config, seed, p["augment"]), epochs=config.epochs,
+                               validation_data=(data.x_val, data.y_val), shuffle=False, verbose=0)
     seconds = time.perf_counter() - start
     predicted = {split: (model.predict(x, batch_size=config.batch_size, verbose=0) > 0.5)
                  for split, x in (("train", data.x_train), ("val", data.x_val))}

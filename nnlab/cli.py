@@ -18,7 +18,7 @@ EPILOG = """environment:
   NNLAB_HOME       default workdir (results store and reports), else ./nnlab-runs
   NNLAB_DATA_DIR   read-only folder in Keras-cache layout searched before downloading
                    (an offline copy of the datasets); never written
-  NNLAB_OFFLINE=1  never download; fail with the fix instead
+  NNLAB_OFFLINE=1  never download (1/true/yes; 0/false/no or unset allow it); fail with the fix instead
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
   NNLAB_THREADS    CPU threads TensorFlow may use (default: all)
   NNLAB_MODELS_DIR read-only folder of detector files (detection: ssd-v1-tflite)

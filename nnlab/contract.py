@@ -25,7 +25,8 @@ from reports.report import ReportView
 
 
 class DataBundle(Protocol):
-    """What `load_data` returns, as the harness records it (the rest of the bundle is the lesson's own)."""
+    """What `load_data` returns, as the harness records it (the rest of the bundle is the lesson's own).
+    `nnlab.data.bundles.Bundle` provides all four; a lesson's bundle subclasses it."""
 
     dataset: str       # name shown in the report and stored with every variant
     sha256: str        # of the files read: a different file is different work (the variant key)

@@ -30,11 +30,11 @@ from typing import Protocol
 
 import numpy as np
 
+from nnlab.data.fetch import OFFLINE_ENV, offline
 from nnlab.errors import UserError
 from reports.detections import Detection
 
 MODELS_DIR_ENV = "NNLAB_MODELS_DIR"   # read-only folder of detector files (the shared models copy)
-OFFLINE_ENV = "NNLAB_OFFLINE"
 ZOO_OUTPUTS = ("detection_boxes", "detection_classes", "detection_scores", "num_detections")
 
 
@@ -299,7 +299,7 @@ def load_hub(name: str, description: str, handle: str, backend: str) -> ZooSaved
     import tensorflow_hub as hub
 
     remote = backend == "tf-hub"
-    if remote and not hub_cached(handle) and os.environ.get(OFFLINE_ENV):
+    if remote and not hub_cached(handle) and offline():
         raise offline_error(name, handle, f"{OFFLINE_ENV} is set")
     try:
         loaded = hub.load(handle)

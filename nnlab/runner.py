@@ -151,19 +151,20 @@ def keyed_config(config: Any) -> dict:
 
 @contextmanager
 def termination_as_interrupt() -> Iterator[None]:
-    """Make SIGTERM behave like Ctrl-C (KeyboardInterrupt) while the block runs."""
+    """While the block runs, SIGTERM means what Ctrl-C means, and both wait for the end of the current
+    batch while a Keras fit runs (`keras_models.stopping`): KeyboardInterrupt either way."""
+    from keras_models.stopping import on_signal, reset
+
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-
-    def raise_interrupt(signum, frame):
-        raise KeyboardInterrupt(f"signal {signum}")
-
-    previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    reset()
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:

@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras_models.length_batches import LengthBatches
 from keras_models.seq2seq import BahdanauAttention, LuongAttention, Translator, beam_decode, greedy_decode
 from keras_models.text import END, START, SentenceVectorizer, detokenize, standardize
-from nnlab import data
+from nnlab.data.datasets import multi30k
 from nnlab.errors import DataError
 from reports.bleu import (bleu_by_length, bleu_of, bleu_statistics, bucket_sizes, corpus_bleu, length_bucket,
                           paired_bootstrap)
@@ -199,10 +199,10 @@ def test_sentence_pairs_load_from_files_and_must_be_aligned(tmp_path):
         with gzip.open(path, "wt", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
         files[role] = path
-    arrays = data.DATASETS["multi30k"].parse({k: v for k, v in files.items() if k.startswith("train")})
+    arrays = multi30k.parse({k: v for k, v in files.items() if k.startswith("train")})
     assert arrays["train.de"].tolist() == ["ein hund"]
     with pytest.raises(DataError, match="not line-aligned"):
-        data.DATASETS["multi30k"].parse(files)
+        multi30k.parse(files)
 
 
 def test_translate_without_a_model_fails_with_one_line(tmp_path):
@@ -213,7 +213,7 @@ def test_translate_without_a_model_fails_with_one_line(tmp_path):
 
 def test_lesson_runs_quick_and_translate_uses_its_model(tmp_path):
     try:
-        data.load("multi30k")
+        multi30k.SPEC.load()
     except DataError as error:
         pytest.skip(f"Multi30K not available here: {error}")
     workdir = tmp_path / "runs"

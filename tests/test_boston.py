@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from keras_models.training import regression_metrics
-from nnlab.data import Loaded, regression_splits
+from nnlab.data.regression import regression_splits
+from nnlab.data.spec import Loaded
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 

@@ -9,7 +9,9 @@ import tarfile
 import numpy as np
 import pytest
 
-from nnlab import data
+from nnlab.data.datasets import cifar10
+from nnlab.data.fetch import DATA_DIR_ENV, OFFLINE_ENV, RemoteFile
+from nnlab.data.spec import DatasetSpec
 from nnlab.errors import DataError
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
@@ -30,17 +32,17 @@ def write_cifar_archive(path, batches: dict[str, tuple[np.ndarray, list[int]]]) 
 
 @pytest.fixture
 def offline(tmp_path, monkeypatch):
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras-home"))
     return tmp_path
 
 
-def tiny_spec(root, batches) -> data.DatasetSpec:
-    spec = data.DATASETS["cifar10"]
+def tiny_spec(root, batches) -> DatasetSpec:
+    spec = cifar10.SPEC
     remote = spec.files["archive"]
     digest = write_cifar_archive(root / remote.cache_subdir / remote.fname, batches)
-    return data.with_files(spec, archive=data.RemoteFile(remote.fname, remote.origin, digest, remote.cache_subdir))
+    return spec.with_files(archive=RemoteFile(remote.fname, remote.origin, digest, remote.cache_subdir))
 
 
 def test_tiny_archive_in_cifar_format_loads_with_channels_last(offline):
@@ -50,7 +52,7 @@ def test_tiny_archive_in_cifar_format_loads_with_channels_last(offline):
     test_images = np.zeros((2, 32, 32, 3), dtype=np.uint8)
     test_images[0, 1, 2] = (10, 20, 30)  # one pixel, red 10, green 20, blue 30
     batches["test_batch"] = (test_images, [7, 9])
-    loaded = data.load(tiny_spec(offline, batches))
+    loaded = tiny_spec(offline, batches).load()
     a = loaded.arrays
     assert a["x_train"].shape == (15, 32, 32, 3) and a["x_test"].shape == (2, 32, 32, 3)
     assert a["y_train"].tolist() == [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]
@@ -64,7 +66,7 @@ def test_archive_without_a_batch_is_one_clear_error(offline):
     images = np.zeros((1, 32, 32, 3), dtype=np.uint8)
     spec = tiny_spec(offline, {f"data_batch_{i}": (images, [0]) for i in range(1, 6)})  # no test_batch
     with pytest.raises(DataError, match="test_batch is missing or unreadable"):
-        data.load(spec)
+        spec.load()
 
 
 def test_full_run_without_cifar_never_falls_back(tmp_path):

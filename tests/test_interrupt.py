@@ -4,6 +4,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
+import time
 
 import pytest
 
@@ -64,3 +65,60 @@ def test_interrupt_then_rerun_resumes_without_retraining(tmp_path, signum):
     assert set(metrics) <= set(after_metrics)
     finished = [v for v in after if v[3] == "finished"]
     assert len(finished) == 16 and len({v[2] for v in finished}) == 16  # each variant trained once
+
+
+def started(args, env) -> subprocess.Popen:
+    return subprocess.Popen(nnlab_command() + args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
+def one_interrupted_line(stderr: str) -> None:
+    lines = [line for line in stderr.splitlines() if line.strip() and not line.startswith("WARNING:")]
+    assert "Traceback" not in stderr and len(lines) == 1, stderr[-3000:]
+    assert "interrupted" in lines[0]
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_during_start_up_is_one_line(tmp_path, signum):
+    """One second in, the command is importing TensorFlow: no traceback, no replay of its start-up log."""
+    workdir = tmp_path / "runs"
+    process = started(["run", "fashion-mlp", "--quick", "--workdir", str(workdir)], cli_env(tmp_path))
+    time.sleep(1.0)
+    process.send_signal(signum)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    one_interrupted_line(stderr)
+    assert not (workdir / "results.sqlite").exists()
+
+
+def wait_for_run_status(workdir, status: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        db = sqlite3.connect(f"file:{workdir / 'results.sqlite'}?mode=ro", uri=True)
+        try:
+            if db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone() == (status,):
+                return
+        finally:
+            db.close()
+        time.sleep(0.02)
+    raise AssertionError(f"the run never became {status!r}")
+
+
+def test_interrupt_while_the_report_compiles_keeps_the_finished_run(tmp_path):
+    workdir = tmp_path / "runs"
+    env = cli_env(tmp_path)
+    process = started(["run", "fashion-mlp", "--quick", "--workdir", str(workdir)], env)
+    for line in process.stdout:
+        if line.startswith("[16/16]") and line.rstrip().endswith("s)"):  # the last variant is recorded
+            wait_for_run_status(workdir, "finished")  # then the report's figures take seconds to draw
+            process.send_signal(signal.SIGINT)
+            break
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr[-3000:]
+    one_interrupted_line(stderr)
+    variants, _ = rows(workdir)
+    assert len(variants) == 16 and {v[3] for v in variants} == {"finished"}
+    db = sqlite3.connect(workdir / "results.sqlite")
+    assert db.execute("SELECT status FROM runs").fetchall() == [("finished",)]
+    db.close()
+    assert run_cli(["report", "fashion-mlp", "--workdir", str(workdir)], env).returncode == 0

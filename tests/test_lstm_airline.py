@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from nnlab import data
+from nnlab.data.datasets import airline_passengers
 from nnlab.errors import DataError
 from lessons.lstm_airline import BASELINES, MonthlySeries, baseline_forecasts, prepare, windows
 from tests.conftest import cli_env, run_cli
@@ -16,7 +16,7 @@ from tests.conftest import cli_env, run_cli
 def airline():
     """The real series, when an offline copy or the Keras cache has it (CI sets NNLAB_DATA_DIR)."""
     try:
-        return data.load("airline_passengers")
+        return airline_passengers.SPEC.load()
     except DataError as error:
         pytest.skip(f"airline passengers not available here: {error}")
 
@@ -30,7 +30,7 @@ def test_the_airline_file_parses_to_144_months(airline):
 def tiny_series(values) -> MonthlySeries:
     values = np.asarray(values, dtype=float)
     months = np.array([f"{1949 + i // 12}-{i % 12 + 1:02d}" for i in range(len(values))])
-    return MonthlySeries(months, values, len(values) - 6, "tiny", "0" * 64)
+    return MonthlySeries(months, values, len(values) - 6, dataset="tiny", sha256="0" * 64)
 
 
 def test_windows_on_a_tiny_series():

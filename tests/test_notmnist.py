@@ -4,7 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from nnlab import data
+from nnlab.data.datasets import notmnist
+from nnlab.data.fetch import DATA_DIR_ENV, OFFLINE_ENV, RemoteFile
+from nnlab.data.images import ImageClasses, image_census
 from nnlab.errors import DataError
 from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 from tests.test_data import write_idx
@@ -16,15 +18,15 @@ def test_each_letters_first_850_images_train_and_the_rest_validate(tmp_path, mon
     images = np.zeros((1800, 2, 2), dtype=np.uint8)
     position = np.arange(1800)
     images[:, 0, 0], images[:, 0, 1] = position % 256, position // 256
-    spec = data.DATASETS["notmnist"]
+    spec = notmnist.SPEC
     files = {}
     for role, array in (("x", images), ("y", labels)):
         remote = spec.files[role]
         digest = write_idx(tmp_path / remote.cache_subdir / remote.fname, array)
-        files[role] = data.RemoteFile(remote.fname, remote.origin, digest, remote.cache_subdir)
-    monkeypatch.setenv(data.DATA_DIR_ENV, str(tmp_path))
-    monkeypatch.setenv(data.OFFLINE_ENV, "1")
-    a = data.load(data.with_files(spec, **files)).arrays
+        files[role] = RemoteFile(remote.fname, remote.origin, digest, remote.cache_subdir)
+    monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
+    monkeypatch.setenv(OFFLINE_ENV, "1")
+    a = spec.with_files(**files).load().arrays
 
     def positions(x):
         return x[:, 0, 0].astype(int) + 256 * x[:, 0, 1].astype(int)
@@ -43,8 +45,8 @@ def test_census_counts_blank_images_duplicates_and_leaks():
     val = x[:2].copy()              # both repeat training images (leaks); val[1] is blank too
     test = np.stack([x[3], np.full((4, 4), 0.5, dtype=np.float32)])  # one leak, one new (blank) image
     y = np.array([0, 1, 0, 1, 0, 1])
-    bundle = data.ImageClasses(x, y, val, y[:2], test, np.array([1, 1]), ("a", "b"), "t", "0")
-    notes = data.image_census(bundle)
+    bundle = ImageClasses(x, y, val, y[:2], test, np.array([1, 1]), ("a", "b"), dataset="t", sha256="0")
+    notes = image_census(bundle)
     assert "train: 1 blank images (every pixel equal), labelled b 1" in notes
     assert "val: 1 blank images (every pixel equal), labelled b 1" in notes
     assert "test: 1 blank images (every pixel equal), labelled b 1" in notes
@@ -54,7 +56,7 @@ def test_census_counts_blank_images_duplicates_and_leaks():
 
 def test_real_notmnist_sample_when_available():
     try:
-        loaded = data.load("notmnist")
+        loaded = notmnist.SPEC.load()
     except DataError as error:
         pytest.skip(f"notMNIST not available here: {error}")
     a = loaded.arrays
@@ -82,8 +84,8 @@ def test_the_cnn_search_space_builds_a_compiled_model():
 
     from lessons.notmnist import hypermodel
 
-    bundle = data.ImageClasses(*(np.zeros((2, 28, 28), np.float32), np.zeros(2, np.int64)) * 3,
-                               tuple("ABCDEFGHIJ"), "t", "0")
+    bundle = ImageClasses(*(np.zeros((2, 28, 28), np.float32), np.zeros(2, np.int64)) * 3,
+                          tuple("ABCDEFGHIJ"), dataset="t", sha256="0")
     hp = kt.HyperParameters()
     model = hypermodel(hp, bundle)
     assert model.output_shape == (None, 10) and model.optimizer is not None

@@ -75,7 +75,7 @@ def test_softmax_is_stable_for_huge_logits():
 
 
 def test_sgd_learns_digits():
-    from nnlab.data import bundled_digits
+    from nnlab.data.images import bundled_digits
 
     data = bundled_digits(seed=0)
     x, x_test = data.x_train.reshape(len(data.x_train), -1), data.x_test.reshape(len(data.x_test), -1)

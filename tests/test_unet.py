@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from nnlab import data
+from nnlab.data.datasets import isbi_membrane
 from nnlab.errors import DataError
 from lessons.unet import Config, augment_pair, make_augmenter, segmentation_metrics
 from tests.conftest import cli_env, run_cli
@@ -49,7 +49,7 @@ def test_unet_keeps_the_input_size_and_checks_it():
 
 def test_lesson_runs_quick_and_writes_its_report(tmp_path):
     try:
-        membrane = data.load("isbi_membrane")
+        membrane = isbi_membrane.SPEC.load()
     except DataError as error:
         pytest.skip(f"ISBI membrane slices not available here: {error}")
     assert membrane.arrays["images"].shape == (30, 512, 512)

@@ -6,7 +6,7 @@ import numpy as np
 
 from keras_models.conv import build_conv_net
 from keras_models.training import evaluate_splits, fit_classifier, make_optimizer
-from nnlab.data import ImageClasses
+from nnlab.data.images import ImageClasses
 from nnlab.runner import Outcome
 
 

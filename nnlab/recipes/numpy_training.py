@@ -10,7 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from nnlab.data import ImageClasses
+from nnlab.data.images import ImageClasses
 from nnlab.recipes.seeds import over_seeds
 from nnlab.runner import Outcome
 from tf_raw.two_layer import DenseNetwork

@@ -5,7 +5,7 @@ import keras
 import numpy as np
 
 from keras_models.training import fit_model, regression_metrics
-from nnlab.data import Regression
+from nnlab.data.regression import Regression
 from nnlab.runner import Outcome
 
 # The losses the lessons compare, by the name a variant records.
