@@ -66,17 +66,25 @@ class ReplayBuffer:
                 self.terminated[index])
 
 
-def dqn_targets(next_q: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, gamma: float) -> np.ndarray:
-    """y = r + γ (1 − terminated) max_a' Q_target(s', a'); next_q is (batch, n_actions), the rest (batch,)."""
-    return rewards + gamma * (1.0 - terminated) * next_q.max(axis=1)
+def dqn_targets(next_q: np.ndarray, rewards: np.ndarray, terminated: np.ndarray, gamma: float,
+                next_q_online: np.ndarray | None = None) -> np.ndarray:
+    """y = r + γ (1 − terminated) Q_target(s', a*) with next_q = Q_target(s', ·) (batch, n_actions), the rest (batch,).
+
+    DQN: a* = argmax_a' Q_target(s', a'), i.e. y uses max_a' Q_target. Double DQN (van Hasselt et al., 2016),
+    when `next_q_online` = Q_online(s', ·) is given: the online network picks a*, the target network values
+    it, which removes the upward bias of taking the max of noisy estimates."""
+    chooser = next_q if next_q_online is None else next_q_online
+    chosen = next_q[np.arange(len(next_q)), chooser.argmax(axis=1)]
+    return rewards + gamma * (1.0 - terminated) * chosen
 
 
-def dqn_update(online: keras.Model, target: keras.Model, batch, gamma: float) -> float:
+def dqn_update(online: keras.Model, target: keras.Model, batch, gamma: float, *, double: bool = False) -> float:
     """One gradient step of the online network on a replay minibatch; returns the Huber loss."""
     states, actions, rewards, next_states, terminated = batch
-    y = np.array(online.predict_on_batch(states))
+    both = np.array(online.predict_on_batch(np.concatenate([states, next_states])))  # one call for s and s'
+    y, next_online = both[:len(states)], both[len(states):]
     y[np.arange(len(actions)), actions] = dqn_targets(np.asarray(target.predict_on_batch(next_states)), rewards,
-                                                      terminated, gamma)
+                                                      terminated, gamma, next_online if double else None)
     return float(online.train_on_batch(states, y))
 
 

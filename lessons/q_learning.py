@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from nnlab.data.bundles import Bundle
 from nnlab.hashing import content_key
 from nnlab.runner import GRID_ONLY, REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
@@ -80,6 +81,7 @@ class Config:
     dqn_steps: int = 60_000            # environment steps at most; stops early once a checkpoint scores 500
     dqn_hidden: tuple[int, ...] = (128, 128)
     dqn_learning_rate: float = 5e-4
+    dqn_double: bool = True            # Double DQN targets (keras_models.dqn.dqn_targets)
     dqn_gamma: float = 0.99
     dqn_batch: int = 64
     dqn_buffer: int = 50_000
@@ -146,19 +148,15 @@ def random_graph(n_nodes: int, edges_per_node: int, dead_end_share: float, max_w
 
 
 @dataclass
-class QLearningData:
+class QLearningData(Bundle):
     """The test graphs and the Gymnasium environment ids; the sha256 names what defines them (graph
     sizes, seeds and edges; environment ids and the Gymnasium version whose dynamics they have)."""
 
     graphs: list[GraphTask]
     environments: tuple[str, ...]
-    dataset: str
-    sha256: str
-    fallback: bool = False
 
-    def info(self) -> dict:
-        return {"dataset": self.dataset, "fallback": False, "notes": [], "sizes": {},
-                "graphs": [{"name": g.name, "nodes": g.graph.number_of_nodes(), "edges": g.graph.number_of_edges(),
+    def details(self) -> dict:
+        return {"graphs": [{"name": g.name, "nodes": g.graph.number_of_nodes(), "edges": g.graph.number_of_edges(),
                             "dead ends": sum(1 for n in g.graph if g.graph.out_degree(n) == 0 and n != g.goal),
                             "start": g.start, "goal": g.goal} for g in self.graphs],
                 "environments": list(self.environments)}
@@ -174,8 +172,9 @@ def load_data(config: Config, options: RunOptions) -> QLearningData:
                          goals=[g.goal for g in graphs], environments=environments,
                          gymnasium=metadata.version("gymnasium"))
     sizes = ", ".join(str(n) for n in config.graph_sizes)
-    return QLearningData(graphs, environments, f"{len(graphs)} random graphs ({sizes} nodes, seed {options.seed}) "
-                         f"+ Gymnasium {', '.join(environments)}", digest)
+    return QLearningData(graphs, environments, sha256=digest,
+                         dataset=f"{len(graphs)} random graphs ({sizes} nodes, seed {options.seed}) "
+                                 f"+ Gymnasium {', '.join(environments)}")
 
 
 # ---- the experiment grid -------------------------------------------------------------------------
@@ -502,7 +501,8 @@ def train_dqn(config: Config, seed: int):
             returns.append(total)
             state, total = env.reset()[0], 0.0
         if step > config.dqn_warmup:
-            dqn_update(online, target, buffer.sample(config.dqn_batch, rng), config.dqn_gamma)
+            dqn_update(online, target, buffer.sample(config.dqn_batch, rng), config.dqn_gamma,
+                       double=config.dqn_double)
         if step % config.dqn_target_every == 0:
             target.set_weights(online.get_weights())
         if step % config.dqn_eval_every == 0:
@@ -561,6 +561,11 @@ def pct(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
+def length(value: float | None) -> str:
+    """A path length; None: the greedy path never reached the goal."""
+    return "no path" if value is None else f"{value:g}"
+
+
 def shown(value: float, form=lambda v: f"{v:.0f}") -> str:
     """`value` formatted, or "–" when the variant has no such number (NaN)."""
     return "–" if np.isnan(value) else form(value)
@@ -580,7 +585,7 @@ def data_section(view) -> str:
 
 def graph_section(view) -> str:
     from reports import plots
-    from reports.tables import markdown_table, number
+    from reports.tables import markdown_table
 
     records = by_name(view.experiment("graphs"))
     dijkstra, learned = records.get("dijkstra"), records.get("q-learning")
@@ -598,10 +603,9 @@ def graph_section(view) -> str:
         rows = [{"graph": g["name"], "Dijkstra length": g["length"], "hops": g["hops"],
                  "learned length (first seed)": mine[g["name"]]["length"],
                  "runs optimal": pct(mine[g["name"]]["optimal_share"])} for g in exact if g["name"] in mine]
-        parts.append(markdown_table(rows, formats={"Dijkstra length": lambda v: number(v, 4),
-                                                   "learned length (first seed)": lambda v: number(v, 4)}))
+        parts.append(markdown_table(rows, formats={"learned length (first seed)": length}))
         panels = [{"positions": g["positions"], "edges": g["edges"], "start": g["start"], "goal": g["goal"],
-                   "title": f"{g['name']}: Dijkstra {g['length']:g}, learned {number(mine[g['name']]['length'], 4)}",
+                   "title": f"{g['name']}: Dijkstra {g['length']:g}, learned {length(mine[g['name']]['length'])}",
                    "paths": {"Dijkstra (shortest)": g["path"], "Q-learning (greedy)": mine[g["name"]]["path"]}}
                   for g in exact if g["name"] in mine]
         path = plots.graph_paths(panels, view.figure("graph_paths.png"),
@@ -660,10 +664,10 @@ def cliff_section(view) -> str:
     if not records:
         return "\n\n".join(parts + ["*Not recorded.*"])
     rows = [{"variant": f"*baseline: {r.variant}*" if r.variant in ("random", "value-iteration") else f"`{r.variant}`",
-             "return (random: mean)": number(r.metric("test", "greedy_return"), 4),
-             "greedy steps": number(r.metric("test", "steps"), 3),
+             "return (random: mean)": number(r.metric("test", "greedy_return"), 1),
+             "greedy steps": number(r.metric("test", "steps"), 1),
              "reached goal": pct(r.metric("test", "reached_share")),
-             "online return": number(r.metric("test", "online_return"), 4)} for r in records.values()]
+             "online return": number(r.metric("test", "online_return"), 1)} for r in records.values()]
     parts.append(markdown_table(rows))
     learners = {name: view.artifact(records[name], "returns") for name in ("q-learning", "sarsa") if name in records}
     if learners:
@@ -759,8 +763,8 @@ def cartpole_section(view) -> str:
     if not records:
         return "\n\n".join(parts + ["*Not recorded.*"])
     rows = [{"variant": f"*baseline: {r.variant}*" if r.variant == "random" else f"`{r.variant}`",
-             "test mean return": number(r.metric("test", "mean_return"), 4),
-             "± std": number(r.metric("test", "std_return"), 3), "worst episode": number(r.metric("test", "min_return"), 4),
+             "test mean return": number(r.metric("test", "mean_return"), 1),
+             "± std": number(r.metric("test", "std_return"), 1), "worst episode": number(r.metric("test", "min_return"), 0),
              "training steps": r.info.get("steps", "–"), "training episodes": r.info.get("episodes", "–"),
              "wall": f"{r.wall_seconds:.0f} s"} for r in records.values()]
     parts.append(markdown_table(rows))

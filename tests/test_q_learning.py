@@ -150,7 +150,12 @@ def test_dqn_targets_and_replay_buffer():
     from keras_models.dqn import ReplayBuffer, build_q_network, dqn_targets
 
     next_q = np.array([[1.0, 3.0], [2.0, -1.0]])
-    np.testing.assert_allclose(dqn_targets(next_q, np.array([1.0, 1.0]), np.array([0.0, 1.0]), 0.9), [3.7, 1.0])
+    rewards, terminated = np.array([1.0, 1.0]), np.array([0.0, 1.0])
+    # DQN: y = 1 + 0.9 · max(1, 3) = 3.7; the terminal row is just its reward
+    np.testing.assert_allclose(dqn_targets(next_q, rewards, terminated, 0.9), [3.7, 1.0])
+    # Double DQN: the online net prefers action 0 in the first row, so y = 1 + 0.9 · Q_target(s', 0) = 1.9
+    online = np.array([[5.0, 0.0], [0.0, 1.0]])
+    np.testing.assert_allclose(dqn_targets(next_q, rewards, terminated, 0.9, online), [1.9, 1.0])
     buffer = ReplayBuffer(3, 2)
     for i in range(5):
         buffer.add([i, i], i % 2, float(i), [i + 1, i + 1], i == 4)
