@@ -37,9 +37,10 @@ def output_name(picture: Picture, model: str) -> str:
 
 def run_detect(options: DetectOptions) -> list[Path]:
     """Detect with every model of `options`, in order; returns the annotated PNGs written."""
+    from nnlab.bookkeeping import recorded_run
     from nnlab.runner import Variant, variant_key, versions
     from reports.detections import detection_table, draw_detections
-    from reports.store import RunContext, Store
+    from reports.store import RunContext
 
     picture = read_picture(options.image)
     # All models load before anything is recorded, so a model that cannot be had leaves no trace.
@@ -50,17 +51,23 @@ def run_detect(options: DetectOptions) -> list[Path]:
                      dataset=picture.name, dataset_sha256=picture.sha256, data_info=picture.info(),
                      config=config, versions=versions())
     written = []
-    store = Store.in_workdir(options.workdir)
-    run_id = store.start_run(ctx, list(options.argv))
-    status, variant_id = "failed", None
-    try:
+
+    def interrupted_note(store) -> str:
+        return (f"the detector running is marked 'interrupted'; {len(written)} annotated pictures were written. "
+                f"Run the same command again to detect anew.")
+
+    with recorded_run(options.workdir, ctx, list(options.argv), interrupted_note) as book:
         print(f"{picture.name}: {picture.width}x{picture.height} pixels"
               + (f" ({'; '.join(picture.notes)})" if picture.notes else ""), flush=True)
         for ordinal, (model, detector) in enumerate(zip(options.models, detectors), 1):
             variant = Variant(COMMAND, model, {"model": model, "backend": detector.backend})
-            variant_id = store.start_variant(run_id, ctx, experiment=COMMAND, variant=model, ordinal=ordinal,
-                                             key=variant_key(COMMAND, variant, config, ctx),
-                                             params=variant.params, config=config)
+            # every call is a new measurement, so the claim never skips a finished key
+            claim = book.claim(experiment=COMMAND, variant=model, ordinal=ordinal,
+                               key=variant_key(COMMAND, variant, config, ctx), params=variant.params,
+                               config=config, rerun=True)
+            if claim.holder:
+                print(f"\n## {model}: being timed by another nnlab detect ({claim.holder}), skipped", flush=True)
+                continue
             timed = timed_detect(detector, picture.pixels, options.top, options.warm_runs)
             found = [d for d in timed.detections if d.score >= options.min_score]
             path = draw_detections(picture.pixels, found, options.out_dir / output_name(picture, model),
@@ -70,19 +77,12 @@ def run_detect(options: DetectOptions) -> list[Path]:
                   f"first call {timed.first_seconds:.3f} s, warm median {1000 * timed.warm_median:.1f} ms over "
                   f"{options.warm_runs} calls; {len(found)} objects (top {options.top}, score ≥ {options.min_score})"
                   f"\n\n{detection_table(found, picture.height, picture.width)}\n\nannotated: {path}", flush=True)
-            store.finish_variant(
-                variant_id, wall_seconds=timed.first_seconds + sum(timed.warm_seconds),
+            book.finish(
+                wall_seconds=timed.first_seconds + sum(timed.warm_seconds),
                 metrics={"inference": {"first_s": timed.first_seconds, "warm_median_s": timed.warm_median},
                          "objects": {"listed": len(found), "above_threshold": sum(d.score > 0.5 for d in found)}},
                 info={"description": detector.description, "backend": detector.backend,
                       "warm_runs": options.warm_runs},
                 artifacts={"detections": [d.as_dict() for d in found], "annotated": str(path)})
-            variant_id = None
-        status = "finished"
-    finally:
-        if variant_id is not None:
-            store.mark_variant(variant_id, "failed")
-        store.end_run(run_id, status)
-        store.close()
-    print(f"\nrecorded in {store.path} (run #{run_id}, lesson '{COMMAND}')", flush=True)
+    print(f"\nrecorded in {book.store.path} (run #{book.run_id}, lesson '{COMMAND}')", flush=True)
     return written
