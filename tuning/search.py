@@ -13,8 +13,9 @@ search space in one function that returns a compiled Keras model. `run_search` t
 - when the search is over (solo or on the chief), retrains the best configuration the way the lesson
   trains, scores it on the test split, records it as `search:<tuner>:best`, and rebuilds the report.
 
-Distributed mode is Keras Tuner's own chief/worker protocol: the CLI only sets KERASTUNER_TUNER_ID,
-KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT before the tuner is made.
+Distributed mode is Keras Tuner's own chief/worker protocol, set up by KERASTUNER_TUNER_ID,
+KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT before the tuner is made; `tuning.distributed` adds
+deadlines, heartbeats and leases so that a dead chief or worker does not hang the search.
 """
 from __future__ import annotations
 
@@ -22,7 +23,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -37,6 +37,8 @@ from nnlab.errors import UserError
 from nnlab.runner import Interrupted, RunOptions, config_dict, termination_as_interrupt, versions
 from reports.report import SEARCH_PREFIX as EXPERIMENT_PREFIX
 from reports.store import RunContext, Store
+from tuning.distributed import (IDLE_POLL_SECONDS, ChiefLost, Heartbeat, bound_worker_calls,
+                                configure_distribution, keep_leases)
 
 TUNERS = ("random", "bayesian", "hyperband")
 
@@ -58,7 +60,7 @@ class TuneOptions:
 # the middle of such a write leaves an empty file that makes the project unloadable. Training
 # batches are the one place where none of those writes can be under way. A second signal stops at once.
 # (Module state, not an attribute: Keras Tuner deep-copies the callbacks of every trial.)
-_STOP = {"requested": False}
+_STOP = {"requested": False, "error": None}
 
 
 def _request_stop(signum, frame) -> None:
@@ -75,7 +77,7 @@ def stop_at_next_batch(trains: bool = True) -> Iterator[None]:
 
     A process that trains nothing (the chief only serves the oracle) keeps plain interrupts.
     """
-    _STOP["requested"] = False
+    _STOP.update(requested=False, error=None)
     if not trains:
         with termination_as_interrupt():
             yield
@@ -86,11 +88,21 @@ def stop_at_next_batch(trains: bool = True) -> Iterator[None]:
     previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-        if _STOP["requested"]:  # the request came after the last batch: honour it all the same
-            raise KeyboardInterrupt("stop requested")
+        _stop_if_requested()  # the request came after the last batch: honour it all the same
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stop_if_requested() -> None:
+    if _STOP["requested"]:
+        raise _STOP["error"] or KeyboardInterrupt("stop requested")
+
+
+def _stop_for(error: ChiefLost) -> None:
+    """A worker's heartbeat lost the chief: stop training at the end of the batch, with that error."""
+    _STOP["error"] = error
+    _STOP["requested"] = True
 
 
 def _stop_callback():
@@ -98,8 +110,7 @@ def _stop_callback():
 
     class StopWhenRequested(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            if _STOP["requested"]:
-                raise KeyboardInterrupt("stop requested")
+            _stop_if_requested()
 
     return StopWhenRequested()
 
@@ -114,29 +125,6 @@ def tunable(module: ModuleType) -> ModuleType:
 
 def project_name(options: TuneOptions) -> str:
     return f"{options.tuner}-{'quick' if options.run.quick else 'full'}-seed{options.run.seed}"
-
-
-def check_oracle_reachable(host: str, port: int, timeout: float = 10.0) -> None:
-    """A worker's first contact: fail in `timeout` seconds with the fix instead of waiting forever."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
-    except OSError as error:
-        raise UserError(f"no tuning chief answers at {host}:{port} ({error.strerror or error}). Fix: start "
-                        f"`nnlab tune <lesson> --chief --port {port}` there first, or correct --oracle") from None
-
-
-def configure_distribution(options: TuneOptions) -> None:
-    """Set Keras Tuner's own environment variables for chief/worker mode (or clear them)."""
-    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
-        os.environ.pop(name, None)
-    if options.role == "solo":
-        return
-    if options.role == "worker":
-        check_oracle_reachable(options.oracle_host, options.oracle_port)
-    os.environ["KERASTUNER_TUNER_ID"] = "chief" if options.role == "chief" else f"worker-{options.worker_id}"
-    os.environ["KERASTUNER_ORACLE_IP"] = options.oracle_host
-    os.environ["KERASTUNER_ORACLE_PORT"] = str(options.oracle_port)
 
 
 def _trial_key(slug: str, project: str, trial_id: str, dataset_sha256: str) -> str:
@@ -154,6 +142,29 @@ def make_tuner(module: ModuleType, data, config, options: TuneOptions, store: St
     experiment = EXPERIMENT_PREFIX + options.tuner
 
     class RecordingTuner(base):
+        # Distributed mode (see tuning.distributed): a worker's calls get deadlines and, while it trains,
+        # a heartbeat; the chief keeps leases, so a dead worker's trial goes to another.
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._nnlab_heartbeat, self._nnlab_idle = None, False
+            if options.role == "worker":  # Keras Tuner has just put its OracleClient in self.oracle
+                bound_worker_calls(self.oracle, options.oracle_host, options.oracle_port)
+            elif options.role == "chief":
+                keep_leases(self.oracle, report=lambda line: print(line, flush=True))
+
+        def pre_create_trial(self):
+            super().pre_create_trial()
+            _stop_if_requested()  # between trials no project file is being written either
+            if self._nnlab_idle:  # the chief answered IDLE: ask again in a while, not in a busy loop
+                time.sleep(IDLE_POLL_SECONDS)
+            self._nnlab_idle = True
+
+        def on_trial_begin(self, trial):
+            self._nnlab_idle = False
+            if options.role == "worker":
+                self._nnlab_heartbeat = Heartbeat(self.oracle, trial.trial_id, on_lost=_stop_for)
+            super().on_trial_begin(trial)
+
         def run_trial(self, trial, *args, **kwargs):
             keras.backend.clear_session()  # each trial starts from an empty graph: memory stays flat
             start = time.perf_counter()
@@ -163,6 +174,9 @@ def make_tuner(module: ModuleType, data, config, options: TuneOptions, store: St
             return histories
 
         def on_trial_end(self, trial):
+            if self._nnlab_heartbeat is not None:
+                self._nnlab_heartbeat.stop()
+                self._nnlab_heartbeat = None
             super().on_trial_end(trial)  # the oracle has the result before we record it
             histories, wall = getattr(self, "_nnlab_runs", {}).pop(trial.trial_id, (None, 0.0))
             if histories is None or trial.status != "COMPLETED":
@@ -201,7 +215,7 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
     import keras
 
     tunable(module)
-    configure_distribution(options)
+    configure_distribution(options.role, options.worker_id, options.oracle_host, options.oracle_port)
     config = module.make_config(options.run)
     data = check_data(module, module.load_data(config, options.run), TunableData)
     ctx = RunContext(lesson=module.SLUG, seed=options.run.seed, quick=options.run.quick,
