@@ -93,22 +93,28 @@ class DeadlineStub:
     """Keras Tuner's OracleStub with a deadline on every call; a missed one raises `ChiefLost`.
 
     It takes the place of `OracleClient.stub`, the one object through which a worker reaches the chief.
+    Once a call has missed its deadline the chief counts as gone: later calls fail at once instead of
+    waiting a deadline each (the heartbeat's miss then ends the trial's own calls too).
     """
 
     def __init__(self, stub, address: str, seconds: float = DEADLINE_SECONDS):
         self._stub, self.address, self.seconds = stub, address, seconds
         self.answered = False  # once the chief has answered, a failure means it went away
+        self._gone: ChiefLost | None = None
 
     def __getattr__(self, name: str):
         call = getattr(self._stub, name)
 
         def with_deadline(request, **kwargs):
-            try:
-                response = call(request, **{**kwargs, "timeout": self.seconds})
-            except grpc.RpcError as error:
-                raise self.lost(error.code().name) from None
-            self.answered = True
-            return response
+            if self._gone is None:
+                try:
+                    response = call(request, **{**kwargs, "timeout": self.seconds})
+                except grpc.RpcError as error:
+                    self._gone = self.lost(error.code().name)
+                else:
+                    self.answered = True
+                    return response
+            raise self._gone
 
         return with_deadline
 
@@ -148,8 +154,9 @@ class Heartbeat:
                 return
 
     def stop(self) -> None:
+        # No join: a call in flight may take up to a deadline, and the trial's own calls need not wait
+        # for it (if it misses, they fail at once; see DeadlineStub).
         self._done.set()
-        self._thread.join()
 
 
 def keep_leases(oracle, report: Callable[[str], None]) -> None:
