@@ -3,11 +3,14 @@
 Python runs a signal handler between two bytecodes of the main thread, wherever it happens to be. A
 handler that raises KeyboardInterrupt there can land inside Keras's epoch iterator (a generator) or
 TensorFlow's Python glue and leave them half-updated: bench/interrupt_stress.py saw a run end in
-`ValueError: None values not supported` (exit 1) instead of a clean stop. So while `interruptible_fit`
-runs, `on_signal` only records the request, and a callback raises KeyboardInterrupt at the end of the
-current batch, where no library state is mid-change; outside a fit it raises at once. A second signal
-always raises at once, so a user who insists is never kept waiting for a long batch.
+`ValueError: None values not supported` (exit 1) instead of a clean stop. So inside a `deferred()` block
+(every `interruptible_fit`; a whole Keras Tuner search) `on_signal` only records the request, and
+`stop_callback()` raises KeyboardInterrupt at the end of the current batch, where no library state is
+mid-change (Keras Tuner's oracle.json and trial.json writes included); a request that comes after the
+last batch is raised as the block ends. Outside such a block a signal raises at once, and a second
+signal always does, so a user who insists is never kept waiting for a long batch.
 
+`request_stop(error)` stops the same way for another reason (a tuning worker that lost its chief).
 Keras Tuner deep-copies the callbacks of every trial, so the request is module state, not an attribute.
 Nothing here imports Keras at module level: the harness installs `on_signal` before TensorFlow loads.
 """
@@ -16,46 +19,51 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-_STATE = {"requested": False, "fits": 0}
+_STATE: dict[str, Any] = {"requested": False, "error": None, "deferring": 0}
 
 
 def on_signal(signum: int, frame: Any) -> None:
-    """The SIGINT/SIGTERM handler: defer to the next batch end while a fit runs, else interrupt now."""
-    if _STATE["fits"] and not _STATE["requested"]:
+    """The SIGINT/SIGTERM handler: inside `deferred()`, wait for the next batch end; else interrupt now."""
+    if _STATE["deferring"] and not _STATE["requested"]:
         _STATE["requested"] = True
         return
     raise KeyboardInterrupt(f"signal {signum}")
 
 
-def stop_requested() -> bool:
-    return _STATE["requested"]
+def request_stop(error: BaseException | None = None) -> None:
+    """Stop at the next batch end (or the end of the `deferred()` block), raising `error` (default
+    KeyboardInterrupt). Safe from any thread: it only sets the request."""
+    _STATE["error"] = error
+    _STATE["requested"] = True
+
+
+def raise_if_requested() -> None:
+    if _STATE["requested"]:
+        raise _STATE["error"] or KeyboardInterrupt("stop requested")
 
 
 def reset() -> None:
-    _STATE["requested"] = False
+    _STATE.update(requested=False, error=None)
 
 
 @contextmanager
-def batch_boundaries() -> Iterator[None]:
-    """While the block runs (a fit with `stop_callback()` among its callbacks), interrupts wait for the end
-    of a batch; one that came after the last batch is raised as the block ends."""
-    _STATE["fits"] += 1
+def deferred() -> Iterator[None]:
+    """While the block runs, interrupts wait for a batch boundary (see the module docstring)."""
+    _STATE["deferring"] += 1
     try:
         yield
     finally:
-        _STATE["fits"] -= 1
-    if _STATE["requested"]:
-        raise KeyboardInterrupt("stop requested")
+        _STATE["deferring"] -= 1
+    raise_if_requested()
 
 
 def stop_callback():
-    """A Keras callback raising KeyboardInterrupt at the end of the batch during which a stop was requested."""
+    """A Keras callback raising the requested stop at the end of the batch during which it was requested."""
     import keras
 
     class StopAtBatchEnd(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
-            if _STATE["requested"]:
-                raise KeyboardInterrupt("stop requested")
+            raise_if_requested()
 
         on_test_batch_end = on_predict_batch_end = on_train_batch_end
 
@@ -64,5 +72,5 @@ def stop_callback():
 
 def interruptible_fit(model, *args, callbacks: list | None = None, **kwargs):
     """`model.fit(*args, **kwargs)` that Ctrl-C/SIGTERM stop at a batch boundary (see the module docstring)."""
-    with batch_boundaries():
+    with deferred():
         return model.fit(*args, callbacks=[*(callbacks or []), stop_callback()], **kwargs)

@@ -9,7 +9,6 @@ import argparse
 import os
 import signal
 import sys
-import tempfile
 from pathlib import Path
 
 from nnlab.errors import UserError
@@ -32,8 +31,12 @@ TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished tri
   shows them in a Search section.
 
 distributed (Keras Tuner's own chief/worker mode; the workdir must be shared by all machines):
-  nnlab tune fashion-mlp --chief --port 8000                 # on the chief: hands out trials
-  nnlab tune fashion-mlp --worker 1 --oracle 10.0.0.5:8000   # on each worker: trains them
+  nnlab tune fashion-mlp --chief --bind 10.0.0.5 --port 8000  # on the chief: hands out trials
+  nnlab tune fashion-mlp --worker 1 --oracle 10.0.0.5:8000    # on each worker: trains them
+  The chief listens on 127.0.0.1 unless --bind names an interface; its oracle has no
+  authentication (anyone who reaches the port can report scores), so bind beyond this machine
+  only on a trusted network. A worker silent for 30 s loses its trial to the next one that asks;
+  a worker whose chief stops answering stops within seconds (exit 2), its finished trials kept.
   This sets KERASTUNER_TUNER_ID (chief / worker-ID), KERASTUNER_ORACLE_IP and
   KERASTUNER_ORACLE_PORT for Keras Tuner. Give every process the same options (--tuner,
   --max-trials, --quick, --seed, --epochs). The chief writes the report when the search ends.
@@ -181,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     role.add_argument("--chief", action="store_true", help="distributed: be the oracle that hands out trials")
     role.add_argument("--worker", metavar="ID", type=worker_id, help="distributed: be worker ID, training trials")
     tune.add_argument("--port", type=port_number, default=8000, help="--chief: port to listen on (default 8000)")
-    tune.add_argument("--bind", default="0.0.0.0", help="--chief: address to listen on (default all)")
+    tune.add_argument("--bind", default="127.0.0.1",
+                      help="--chief: address to listen on (default 127.0.0.1: this machine only; workers on "
+                           "other machines need the interface's address or 0.0.0.0, on a trusted network only)")
     tune.add_argument("--oracle", metavar="HOST:PORT", type=oracle_address,
                       help="--worker: where the chief listens, e.g. 10.0.0.5:8000")
     add_workdir(tune)
@@ -206,35 +211,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def thread_count() -> int:
+    """NNLAB_THREADS as a positive integer; 0 when unset (TensorFlow then uses every core)."""
+    text = os.environ.get(THREADS_ENV, "").strip()
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise UserError(f"{THREADS_ENV} must be a positive number of CPU threads. Received: {text!r}. "
+                        f"Fix: set e.g. {THREADS_ENV}=1, or unset it to use every core")
+    return value
+
+
 def import_keras_quietly() -> None:
     """Import Keras (and TensorFlow, when it is the backend) with file descriptor 2 silenced.
 
     TensorFlow's C++ start-up writes INFO lines and CUDA probes straight to fd 2 before its logging
     is initialised, where TF_CPP_MIN_LOG_LEVEL does not reach; they would bury a one-line error.
-    If the import itself fails, what it wrote is shown after all.
+    If the import itself fails, what it wrote is shown after all. A bad NNLAB_THREADS is reported first.
     """
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            import keras
+    threads = thread_count()
+    from nnlab.quiet import native_stderr_held
 
-            if keras.backend.backend() == "tensorflow":
-                import tensorflow as tf
+    with native_stderr_held():
+        import keras
 
-                threads = int(os.environ.get(THREADS_ENV) or 0)
-                if threads:  # e.g. one thread per tuning worker when several share a machine
-                    tf.config.threading.set_intra_op_parallelism_threads(threads)
-                    tf.config.threading.set_inter_op_parallelism_threads(threads)
-                tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
-        except Exception:
-            os.dup2(saved, 2)
-            sink.seek(0)
-            sys.stderr.write(sink.read().decode(errors="replace"))
-            raise
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            if threads:  # e.g. one thread per tuning worker when several share a machine
+                tf.config.threading.set_intra_op_parallelism_threads(threads)
+                tf.config.threading.set_inter_op_parallelism_threads(threads)
+            tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
 
 
 def cmd_list(args) -> int:

@@ -32,6 +32,7 @@ import numpy as np
 
 from nnlab.data.fetch import OFFLINE_ENV, offline
 from nnlab.errors import UserError
+from nnlab.quiet import native_stderr_held
 from reports.detections import Detection
 
 MODELS_DIR_ENV = "NNLAB_MODELS_DIR"   # read-only folder of detector files (the shared models copy)
@@ -154,13 +155,14 @@ class TFLiteSSD:
 
         self.name, self.description, self.path = name, description, path
         try:
-            with warnings.catch_warnings():
+            # Allocating the tensors applies the XNNPACK delegate, whose INFO line goes straight to fd 2.
+            with warnings.catch_warnings(), native_stderr_held():
                 # tf.lite.Interpreter warns that it is deprecated (LiteRT) and that keeping all tensors
                 # costs memory; both are known here, and the tensors are what `decoded` needs.
                 warnings.simplefilter("ignore", UserWarning)
                 self._interpreter = tf.lite.Interpreter(model_path=str(path),
                                                         experimental_preserve_all_tensors=True)
-            self._interpreter.allocate_tensors()
+                self._interpreter.allocate_tensors()
         except (ValueError, RuntimeError) as error:
             raise UserError(f"{path} is not a TFLite model the interpreter can load "
                             f"({str(error).splitlines()[0]}). Expected a .tflite detector file") from None

@@ -202,6 +202,15 @@ def test_bad_input_is_one_line_and_exit_2(bad_inputs, tmp_path, case, expected):
     assert not (tmp_path / "runs" / "results.sqlite").exists()
 
 
+@needs_tflite
+def test_a_successful_detect_keeps_stderr_for_problems(tmp_path):
+    result = run_cli(["detect", "skimage:astronaut", "--model", "ssd-v1-tflite", "--workdir", str(tmp_path / "runs")],
+                     cli_env(tmp_path), timeout=180)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stderr == ""  # TFLite's "Created TensorFlow Lite XNNPACK delegate" INFO line included
+    assert "person" in result.stdout
+
+
 def test_a_file_that_is_not_a_tflite_model_is_refused(tmp_path):
     path = tmp_path / "detect.tflite"
     path.write_bytes(b"not a flatbuffer" * 64)

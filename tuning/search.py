@@ -13,17 +13,14 @@ search space in one function that returns a compiled Keras model. `run_search` t
 - when the search is over (solo or on the chief), retrains the best configuration the way the lesson
   trains, scores it on the test split, records it as `search:<tuner>:best`, and rebuilds the report.
 
-Distributed mode is Keras Tuner's own chief/worker protocol: the CLI only sets KERASTUNER_TUNER_ID,
-KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT before the tuner is made.
+Distributed mode is Keras Tuner's own chief/worker protocol, set up by KERASTUNER_TUNER_ID,
+KERASTUNER_ORACLE_IP and KERASTUNER_ORACLE_PORT before the tuner is made; `tuning.distributed` adds
+deadlines, heartbeats and leases so that a dead chief or worker does not hang the search.
 """
 from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,8 +33,11 @@ from nnlab.contract import TunableData, TunableLesson, check, check_data
 from nnlab.errors import UserError
 from nnlab.hashing import content_key
 from nnlab.runner import RunOptions, config_dict, termination_as_interrupt, versions
+from keras_models.stopping import deferred, raise_if_requested, request_stop, stop_callback
 from reports.report import SEARCH_PREFIX as EXPERIMENT_PREFIX
 from reports.store import RunContext, Store
+from tuning.distributed import (IDLE_POLL_SECONDS, Heartbeat, bound_worker_calls,
+                                configure_distribution, keep_leases)
 
 TUNERS = ("random", "bayesian", "hyperband")
 
@@ -54,55 +54,20 @@ class TuneOptions:
     run: RunOptions = field(default_factory=RunOptions)
 
 
-# Ctrl-C / SIGTERM during a search is remembered here and acted on at the end of the next training
-# batch: Keras Tuner writes its oracle.json and trial.json files non-atomically, and an interrupt in
-# the middle of such a write leaves an empty file that makes the project unloadable. Training
-# batches are the one place where none of those writes can be under way. A second signal stops at once.
-# (Module state, not an attribute: Keras Tuner deep-copies the callbacks of every trial.)
-_STOP = {"requested": False}
-
-
-def _request_stop(signum, frame) -> None:
-    if _STOP["requested"]:
-        raise KeyboardInterrupt(f"signal {signum}, again")
-    _STOP["requested"] = True
-    print("\nstop requested: stopping at the end of the current training batch (again to stop at once)",
-          file=sys.stderr, flush=True)
-
-
 @contextmanager
 def stop_at_next_batch(trains: bool = True) -> Iterator[None]:
-    """While the block runs, SIGINT and SIGTERM request a stop instead of interrupting anywhere.
-
-    A process that trains nothing (the chief only serves the oracle) keeps plain interrupts.
-    """
-    _STOP["requested"] = False
-    if not trains:
-        with termination_as_interrupt():
+    """While the block runs, SIGINT and SIGTERM (under the CLI's `termination_as_interrupt`) wait for the
+    end of a training batch: Keras Tuner writes its oracle.json and trial.json files non-atomically, and
+    an interrupt in the middle of such a write leaves an empty file that makes the project unloadable.
+    Training batches are the one place where none of those writes can be under way; the best trial's
+    retrain at the end stops the same way. A process that trains nothing (the chief only serves the
+    oracle) keeps plain interrupts."""
+    with termination_as_interrupt():
+        if not trains:
             yield
-        return
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-        if _STOP["requested"]:  # the request came after the last batch: honour it all the same
-            raise KeyboardInterrupt("stop requested")
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-
-
-def _stop_callback():
-    import keras
-
-    class StopWhenRequested(keras.callbacks.Callback):
-        def on_train_batch_end(self, batch, logs=None):
-            if _STOP["requested"]:
-                raise KeyboardInterrupt("stop requested")
-
-    return StopWhenRequested()
+            return
+        with deferred():
+            yield
 
 
 def tunable(module: ModuleType) -> ModuleType:
@@ -115,29 +80,6 @@ def tunable(module: ModuleType) -> ModuleType:
 
 def project_name(options: TuneOptions) -> str:
     return f"{options.tuner}-{'quick' if options.run.quick else 'full'}-seed{options.run.seed}"
-
-
-def check_oracle_reachable(host: str, port: int, timeout: float = 10.0) -> None:
-    """A worker's first contact: fail in `timeout` seconds with the fix instead of waiting forever."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return
-    except OSError as error:
-        raise UserError(f"no tuning chief answers at {host}:{port} ({error.strerror or error}). Fix: start "
-                        f"`nnlab tune <lesson> --chief --port {port}` there first, or correct --oracle") from None
-
-
-def configure_distribution(options: TuneOptions) -> None:
-    """Set Keras Tuner's own environment variables for chief/worker mode (or clear them)."""
-    for name in ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT"):
-        os.environ.pop(name, None)
-    if options.role == "solo":
-        return
-    if options.role == "worker":
-        check_oracle_reachable(options.oracle_host, options.oracle_port)
-    os.environ["KERASTUNER_TUNER_ID"] = "chief" if options.role == "chief" else f"worker-{options.worker_id}"
-    os.environ["KERASTUNER_ORACLE_IP"] = options.oracle_host
-    os.environ["KERASTUNER_ORACLE_PORT"] = str(options.oracle_port)
 
 
 def _trial_key(slug: str, project: str, trial_id: str, dataset_sha256: str) -> str:
@@ -154,6 +96,29 @@ def make_tuner(module: ModuleType, data, config, options: TuneOptions, book: Run
     experiment = EXPERIMENT_PREFIX + options.tuner
 
     class RecordingTuner(base):
+        # Distributed mode (see tuning.distributed): a worker's calls get deadlines and, while it trains,
+        # a heartbeat; the chief keeps leases, so a dead worker's trial goes to another.
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._nnlab_heartbeat, self._nnlab_idle = None, False
+            if options.role == "worker":  # Keras Tuner has just put its OracleClient in self.oracle
+                bound_worker_calls(self.oracle, options.oracle_host, options.oracle_port)
+            elif options.role == "chief":
+                keep_leases(self.oracle, report=lambda line: print(line, flush=True))
+
+        def pre_create_trial(self):
+            super().pre_create_trial()
+            raise_if_requested()  # between trials no project file is being written either
+            if self._nnlab_idle:  # the chief answered IDLE: ask again in a while, not in a busy loop
+                time.sleep(IDLE_POLL_SECONDS)
+            self._nnlab_idle = True
+
+        def on_trial_begin(self, trial):
+            self._nnlab_idle = False
+            if options.role == "worker":
+                self._nnlab_heartbeat = Heartbeat(self.oracle, trial.trial_id, on_lost=request_stop)
+            super().on_trial_begin(trial)
+
         def run_trial(self, trial, *args, **kwargs):
             keras.backend.clear_session()  # each trial starts from an empty graph: memory stays flat
             start = time.perf_counter()
@@ -163,6 +128,9 @@ def make_tuner(module: ModuleType, data, config, options: TuneOptions, book: Run
             return histories
 
         def on_trial_end(self, trial):
+            if self._nnlab_heartbeat is not None:
+                self._nnlab_heartbeat.stop()
+                self._nnlab_heartbeat = None
             super().on_trial_end(trial)  # the oracle has the result before we record it
             histories, wall = getattr(self, "_nnlab_runs", {}).pop(trial.trial_id, (None, 0.0))
             if histories is None or trial.status != "COMPLETED":
@@ -201,7 +169,7 @@ def run_search(module: ModuleType, options: TuneOptions) -> Path | None:
     import keras
 
     tunable(module)
-    configure_distribution(options)
+    configure_distribution(options.role, options.worker_id, options.oracle_host, options.oracle_port)
     config = module.make_config(options.run)
     data = check_data(module, module.load_data(config, options.run), TunableData)
     ctx = RunContext(lesson=module.SLUG, seed=options.run.seed, quick=options.run.quick,
@@ -234,7 +202,7 @@ def search_callbacks(module: ModuleType, config, options: TuneOptions) -> list:
     """Early stopping on val_accuracy, and TensorBoard (Keras Tuner adds the HParams per trial)."""
     import keras
 
-    callbacks = [_stop_callback(), keras.callbacks.TensorBoard(str(Path(options.run.workdir) / "tensorboard" / module.SLUG /
+    callbacks = [stop_callback(), keras.callbacks.TensorBoard(str(Path(options.run.workdir) / "tensorboard" / module.SLUG /
                                                  project_name(options)))]
     if getattr(config, "patience", None):
         callbacks.append(keras.callbacks.EarlyStopping(monitor="val_accuracy", patience=config.patience))

@@ -1,0 +1,34 @@
+"""Native code's chatter on file descriptor 2, held back unless something fails."""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from contextlib import contextmanager
+from typing import Iterator
+
+
+@contextmanager
+def native_stderr_held() -> Iterator[None]:
+    """Hold back what is written to file descriptor 2 while the block runs; show it if the block fails
+    (an exception, not an interruption: Ctrl-C during TensorFlow's import is one line, not its log).
+
+    TensorFlow's C++ start-up (INFO lines, CUDA probes) and TFLite's delegate set-up ("Created TensorFlow
+    Lite XNNPACK delegate") write straight to fd 2, past sys.stderr and out of TF_CPP_MIN_LOG_LEVEL's
+    reach; stderr is for problems, and these lines would bury a one-line error.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            yield
+        except Exception:
+            os.dup2(saved, 2)
+            sink.seek(0)
+            sys.stderr.write(sink.read().decode(errors="replace"))
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
