@@ -82,6 +82,16 @@ def seed_value(text: str) -> int:
     return value
 
 
+def temperature_value(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0.0 < value <= 10.0:
+        raise argparse.ArgumentTypeError(f"expected a sampling temperature above 0 (e.g. 0.5, 1, 1.5). Received: {text!r}")
+    return value
+
+
 def port_number(text: str) -> int:
     try:
         value = int(text)
@@ -201,6 +211,19 @@ def build_parser() -> argparse.ArgumentParser:
     translate.add_argument("--alignment", action="store_true",
                            help="also show, for each German word, the English word attention weighted most")
     add_workdir(translate)
+
+    compose = commands.add_parser(
+        "compose", help="write a new tune as a MIDI file with the best model trained by `nnlab run music`")
+    compose.add_argument("--temperature", type=temperature_value, default=1.0,
+                         help="sampling temperature: below 1 safer and more repetitive, above 1 wilder (default 1)")
+    compose.add_argument("--notes", type=positive_int, default=64, help="notes to sample after the seed (default 64)")
+    compose.add_argument("--seed-tune", default=None, metavar="NAME",
+                         help="Nottingham tune whose first notes seed the tune, e.g. jigs12 (default: the lesson's "
+                              "test tune, kept with the model)")
+    compose.add_argument("--out", type=Path, default=None, metavar="FILE.mid",
+                         help="where to write it (default <workdir>/compose/<tune>-T<temperature>-seed<seed>.mid)")
+    compose.add_argument("--seed", type=seed_value, default=0, help="random seed of the sampling (default 0)")
+    add_workdir(compose)
 
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
@@ -333,6 +356,26 @@ def cmd_translate(args) -> int:
     return 0
 
 
+def cmd_compose(args) -> int:
+    from nnlab.commands.compose import ComposeOptions, find_composer, run_compose
+    from nnlab.runner import default_workdir
+
+    workdir = args.workdir or default_workdir()
+    find_composer(workdir)  # a missing model is reported before TensorFlow is imported
+    if args.out is not None:
+        if args.out.suffix.lower() not in (".mid", ".midi"):
+            raise UserError(f"--out {args.out}: a MIDI file name must end in .mid. Fix: e.g. --out tune.mid")
+        writable_folder(args.out.parent if str(args.out.parent) else Path("."), "--out FILE.mid")
+    if args.seed_tune:
+        from nnlab.data.datasets import nottingham
+
+        nottingham.tunes([args.seed_tune])  # an unknown tune name is reported before TensorFlow is imported
+    import_keras_quietly()
+    run_compose(ComposeOptions(workdir=Path(workdir), out=args.out, temperature=args.temperature, notes=args.notes,
+                               seed_tune=args.seed_tune, seed=args.seed))
+    return 0
+
+
 def cmd_report(args) -> int:
     from nnlab.catalog import load_module, ready
     from nnlab.runner import default_workdir
@@ -379,7 +422,7 @@ def writable_folder(folder: Path, option: str) -> Path:
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
-            "translate": cmd_translate}
+            "translate": cmd_translate, "compose": cmd_compose}
 
 
 def main(argv: list[str] | None = None) -> int:
