@@ -831,7 +831,7 @@ def graph_conclusions(view) -> list[str]:
         lines.append(text)
     discounted = [r for r in view.experiment("gamma") if r.params["gamma"] < 1.0 and r.metric("test", "optimal_share") < 1.0]
     if discounted:
-        lines.append(f"With γ < 1 the agent maximises a discounted return, whose optimum need not be the shortest path: "
+        lines.append("With γ < 1 the agent maximises a discounted return, whose optimum need not be the shortest path: "
                      + ", ".join(f"γ = {r.params['gamma']:g} found it in {pct(r.metric('test', 'optimal_share'))} of runs, "
                                  f"its greedy path reached the goal in {pct(r.metric('test', 'reached_share'))}"
                                  + (" (a loop's discounted cost is finite)" if r.metric("test", "reached_share") < 1 else "")

@@ -66,7 +66,8 @@ LESSONS: tuple[LessonInfo, ...] = (
     LessonInfo(21, "speech", "Text to speech, waveform and spectrogram", "NN2-6"),
     LessonInfo(22, "q-learning", "Tabular Q-learning against Dijkstra and value iteration; a Keras DQN on CartPole",
                "NN2-10", "lessons.q_learning"),
-    LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20"),
+    LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20",
+               "lessons.data_engineering"),
 )
 
 BY_SLUG = {lesson.slug: lesson for lesson in LESSONS}

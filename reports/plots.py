@@ -452,6 +452,100 @@ def histograms(series: dict[str, Sequence[float]], bins: Sequence[float], path: 
                 label=f"{name} ({len(values):,})")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("share of notes")
+
+def schema_diagram(tables: Sequence[dict], path: Path, *, title: str, highlight: Sequence[str] = ()) -> Path:
+    """Tables as boxes (name, then one line per column: PK primary key, FK foreign key, its type), laid out
+    in columns, with an arrow from each foreign key (FK) to the table it refers to. `tables` are
+    `reports.schema.Table.as_dict()`s; columns named in `highlight` ("table.column") are drawn in red.
+    """
+    per_row = min(len(tables), 3)
+    rows = -(-len(tables) // per_row)
+    width, line = 3.6, 0.22
+    heights = [(len(t["columns"]) + 1.6) * line for t in tables]
+    row_height = [max(heights[r * per_row:(r + 1) * per_row]) + 0.6 for r in range(rows)]
+    fig, ax = plt.subplots(figsize=(per_row * (width + 0.9) + 0.4, sum(row_height) + 0.9))
+    anchors: dict[str, tuple[float, float, float]] = {}   # table -> (x, top, height)
+    rows_at: dict[tuple[str, str], float] = {}     # (table, column) -> y of its line
+    top = sum(row_height)
+    for i, table in enumerate(tables):
+        r, c = divmod(i, per_row)
+        x, y = c * (width + 0.9), top - sum(row_height[:r])
+        height = heights[i]
+        anchors[table["name"]] = (x, y, height)
+        ax.add_patch(matplotlib.patches.FancyBboxPatch((x, y - height), width, height, boxstyle="round,pad=0.02",
+                                                       fc="#f4f6fb", ec="#34495e", lw=1.2))
+        ax.add_patch(matplotlib.patches.Rectangle((x, y - 1.3 * line), width, 1.3 * line, fc="#34495e"))
+        ax.text(x + 0.1, y - 0.65 * line, table["name"], color="white", weight="bold", va="center", fontsize=9)
+        foreign = {f["column"]: f["table"] for f in table["foreign_keys"]}
+        for j, column in enumerate(table["columns"]):
+            marks = ("PK " if column["primary_key"] else "") + ("FK " if column["name"] in foreign else "")
+            label = f"{marks}{column['name']}" + (f" → {foreign[column['name']]}" if column["name"] in foreign else "")
+            colour = "#c0392b" if f"{table['name']}.{column['name']}" in highlight else "black"
+            yy = y - (j + 1.9) * line
+            rows_at[(table["name"], column["name"])] = yy
+            ax.text(x + 0.1, yy, label, fontsize=7, va="center", color=colour)
+            ax.text(x + width - 0.1, yy, column["type"].lower(), fontsize=6.5, va="center", ha="right", color="#7f8c8d")
+    for table in tables:
+        x, y, _ = anchors[table["name"]]
+        for key in table["foreign_keys"]:
+            if key["table"] not in anchors or key["table"] == table["name"]:
+                continue
+            tx, ty, th = anchors[key["table"]]
+            if tx == x:   # the same column of boxes: from this box's top to the bottom of the one above
+                start, end = (x + width / 2, y), (tx + width / 2, ty - th)
+            else:         # from the foreign-key column's line to the referred table's title bar
+                start = (x if tx < x else x + width, rows_at[(table["name"], key["column"])])
+                end = (tx + width if tx < x else tx, ty - 0.65 * line)
+            ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": "#2980b9", "lw": 1.2,
+                                                              "alpha": 0.8, "connectionstyle": "arc3,rad=0.1"})
+    ax.set_xlim(-0.6, per_row * (width + 0.9))
+    ax.set_ylim(-0.2, top + 0.2)
+    ax.axis("off")
+    _set_title(ax, title)
+    return _save(fig, path)
+
+
+GUIDES = {"O(1)": lambda n: np.ones_like(n), "O(log n)": np.log2, "O(n)": lambda n: n}
+
+
+def complexity(timings: dict[str, dict[str, Sequence[float]]], operations: Sequence[str], path: Path, *,
+               title: str, labels: dict[str, str] | None = None) -> Path:
+    """One log-log panel per operation: seconds per call against N for each store (`timings[store]` has
+    "n" and one list per operation), with the growth laws O(1), O(log n), O(n) drawn as grey guides through
+    the panel's median first point, so a measured line can be read against the law it should follow."""
+    fig, axes = plt.subplots(1, len(operations), figsize=(5.2 * len(operations), 4.6), squeeze=False)
+    for ax, operation in zip(axes[0], operations):
+        firsts = []
+        for i, (name, found) in enumerate(timings.items()):
+            ns, seconds = np.asarray(found["n"], float), np.asarray(found[operation], float)
+            ax.loglog(ns, seconds, marker="o", ms=4, color=f"C{i % 10}", label=(labels or {}).get(name, name))
+            firsts.append(seconds[0])
+        ns = np.asarray(next(iter(timings.values()))["n"], float)
+        anchor = float(np.median(firsts))
+        for style, (law, grow) in zip(("-", "--", ":"), GUIDES.items()):
+            ax.loglog(ns, anchor * grow(ns) / grow(ns[:1]), color="grey", ls=style, lw=1, alpha=0.8)
+            ax.annotate(law, (ns[-1], anchor * grow(ns[-1:])[0] / grow(ns[:1])[0]), fontsize=8, color="grey",
+                        xytext=(3, 0), textcoords="offset points", va="center")
+        ax.set_xlabel("N records")
+        ax.set_ylabel("seconds per call")
+        ax.set_title(operation, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+    handles, names = axes[0][0].get_legend_handles_labels()
+    axes[0][-1].legend(handles, names, fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+    fig.suptitle(textwrap.fill(title, 150), fontsize=11)
+    return _save(fig, path)
+
+
+def labelled_scatter(points: dict[str, tuple[Sequence[float], Sequence[float]]], path: Path, *, title: str,
+                     xlabel: str, ylabel: str, log_x: bool = False) -> Path:
+    """One colour per group of (x, y) points."""
+    fig, ax = plt.subplots(figsize=(7, 4.4))
+    for i, (name, (xs, ys)) in enumerate(points.items()):
+        ax.scatter(xs, ys, s=22, color=f"C{i % 10}", label=name, alpha=0.8)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -13,7 +13,6 @@ from tests.conftest import cli_env, run_cli
     (["run", "fashion-mlp", "--epochs", "ten"], "--epochs: expected a positive integer. Received: 'ten'"),
     (["run", "fashion-mlp", "--seed", "-1"], "--seed: expected an integer from 0"),
     (["run", "fashion-mlp", "--frobnicate"], "unrecognized arguments: --frobnicate"),
-    (["run", "data-engineering"], "lesson 'data-engineering' is planned but not built yet"),
     (["report", "fashion-mlp"], "no results store in"),
     (["run", "neuron", "--quick", "--only", "nosuch"], "--only nosuch: no such variant or experiment in neuron"),
     (["run", "neuron", "--only", ","], "--only: expected comma-separated variant or experiment names"),
@@ -28,6 +27,18 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
     assert not (tmp_path / "nnlab-runs").exists()
+
+
+def test_a_planned_lesson_is_one_line_and_exit_2(tmp_path):
+    from nnlab.catalog import LESSONS
+
+    planned = [lesson.slug for lesson in LESSONS if lesson.module is None]
+    if not planned:
+        pytest.skip("every lesson of the catalogue is built")
+    result = run_cli(["run", planned[0]], cli_env(tmp_path), timeout=60)
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert f"lesson '{planned[0]}' is planned but not built yet" in result.stderr
 
 
 def test_only_trains_the_named_variants_and_the_rest_later(tmp_path):
