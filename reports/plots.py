@@ -422,37 +422,6 @@ def grid_policies(panels: Sequence[dict], path: Path, *, title: str, value_label
     return _save(fig, path)
 
 
-def piano_rolls(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, title: str,
-                marker: float | None = None, xlabel: str = "time (quarter notes)") -> Path:
-    """One piano roll per panel, stacked with a shared time axis: each note (pitch, start, end) a bar
-    from start to end at its pitch (MIDI number); `marker` draws a line (e.g. where the seed phrase ends)."""
-    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.9 * len(panels) + 0.6), sharex=True, squeeze=False)
-    for i, (ax, (name, notes)) in enumerate(zip(axes[:, 0], panels)):
-        notes = np.asarray(notes, dtype=float).reshape(-1, 3)
-        ax.barh(notes[:, 0], notes[:, 2] - notes[:, 1], left=notes[:, 1], height=0.8, color=f"C{i % 10}")
-        if marker is not None:
-            ax.axvline(marker, color="k", ls="--", lw=1)
-        ax.set_ylabel("pitch (MIDI)")
-        ax.set_title(name, fontsize=9, loc="left")
-        ax.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel(xlabel)
-    fig.suptitle(textwrap.fill(title, 100), fontsize=11)
-    return _save(fig, path)
-
-
-def histograms(series: dict[str, Sequence[float]], bins: Sequence[float], path: Path, *, title: str,
-               xlabel: str) -> Path:
-    """Normalised histograms (share of values per bin) drawn as outlines, one colour per series, so
-    several distributions read on one axis."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for i, (name, values) in enumerate(series.items()):
-        values = np.asarray(values, dtype=float)
-        weights = np.full(len(values), 1.0 / max(len(values), 1))
-        ax.hist(values, bins=bins, weights=weights, histtype="step", lw=1.8, color=f"C{i % 10}",
-                label=f"{name} ({len(values):,})")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("share of notes")
-
 def schema_diagram(tables: Sequence[dict], path: Path, *, title: str, highlight: Sequence[str] = ()) -> Path:
     """Tables as boxes (name, then one line per column: PK primary key, FK foreign key, its type), laid out
     in columns, with an arrow from each foreign key (FK) to the table it refers to. `tables` are
@@ -546,6 +515,42 @@ def labelled_scatter(points: dict[str, tuple[Sequence[float], Sequence[float]]],
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    _set_title(ax, title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def piano_rolls(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, title: str,
+                marker: float | None = None, xlabel: str = "time (quarter notes)") -> Path:
+    """One piano roll per panel, stacked with a shared time axis: each note (pitch, start, end) a bar
+    from start to end at its pitch (MIDI number); `marker` draws a line (e.g. where the seed phrase ends)."""
+    fig, axes = plt.subplots(len(panels), 1, figsize=(9, 1.9 * len(panels) + 0.6), sharex=True, squeeze=False)
+    for i, (ax, (name, notes)) in enumerate(zip(axes[:, 0], panels)):
+        notes = np.asarray(notes, dtype=float).reshape(-1, 3)
+        ax.barh(notes[:, 0], notes[:, 2] - notes[:, 1], left=notes[:, 1], height=0.8, color=f"C{i % 10}")
+        if marker is not None:
+            ax.axvline(marker, color="k", ls="--", lw=1)
+        ax.set_ylabel("pitch (MIDI)")
+        ax.set_title(name, fontsize=9, loc="left")
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(xlabel)
+    fig.suptitle(textwrap.fill(title, 100), fontsize=11)
+    return _save(fig, path)
+
+
+def histograms(series: dict[str, Sequence[float]], bins: Sequence[float], path: Path, *, title: str,
+               xlabel: str) -> Path:
+    """Normalised histograms (share of values per bin) drawn as outlines, one colour per series, so
+    several distributions read on one axis."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for i, (name, values) in enumerate(series.items()):
+        values = np.asarray(values, dtype=float)
+        weights = np.full(len(values), 1.0 / max(len(values), 1))
+        ax.hist(values, bins=bins, weights=weights, histtype="step", lw=1.8, color=f"C{i % 10}",
+                label=f"{name} ({len(values):,})")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("share of notes")
     _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)

@@ -226,6 +226,7 @@ def test_the_registered_datasets_keep_their_identity():
         "airline_passengers": "cb6b4a7ee7484358083155fc3df441aca8cca533b0499c454150e3c6b9ca957e",
         "isbi_membrane": "8c9782ac5004383145a93a8a97c278156be516355dee92ee4be5a6e0bceeb1bd",
         "multi30k": "16b50fb9b1e65788f6c2ba6c5c27e13ad32d2fa0f5a486361345f0a02c5ec867",
+        "nottingham": "a1ae760ca55e534f919aa9250f0ce1db4efbfe5c86bfbfada7b50ba39090df92",
     }
 
 
