@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nnlab.errors import UserError
 
 LESSON = "music"
 TRAIN_HINT = (f"Fix: train one with `nnlab run {LESSON}` (`--quick` trains a tiny one in half a minute, good only "
@@ -30,20 +29,9 @@ class Choice:
 
 def find_composer(workdir: Path | str) -> Choice:
     """The trained model to use (see the module docstring); a UserError names the fix."""
-    from reports.store import Store
+    from nnlab.saved_models import saved_models
 
-    path = Path(workdir) / Store.FILENAME
-    if not path.is_file():
-        raise UserError(f"no trained music model: {workdir} has no results store. {TRAIN_HINT}.")
-    store = Store(path, readonly=True)
-    try:
-        records = [r for quick in (False, True) for r in store.records(LESSON, quick=quick) if "model_file" in r.info]
-    finally:
-        store.close()
-    usable = [r for r in records if Path(r.info["model_file"]).is_file()]
-    if not usable:
-        missing = f" ({len(records)} recorded, their model files are gone)" if records else ""
-        raise UserError(f"no trained music model in {workdir}{missing}. {TRAIN_HINT}.")
+    usable = saved_models(workdir, LESSON, "music", TRAIN_HINT)
     best = min(usable, key=lambda r: (r.quick, r.metric("val", "nll"), -r.id))
     return Choice(best.variant, Path(best.info["model_file"]), best.quick, best.seed, best.metric("val", "nll"),
                   best.metric("test", "nll_pitch"))

@@ -28,22 +28,9 @@ class Choice:
 
 def find_translator(workdir: Path | str, name: str | None = None) -> Choice:
     """The trained translator to use (see the module docstring); a UserError names the fix."""
-    from reports.store import Store
+    from nnlab.saved_models import saved_models
 
-    path = Path(workdir) / Store.FILENAME
-    if not path.is_file():
-        raise UserError(f"no trained translation model: {workdir} has no results store. {TRAIN_HINT}.")
-    store = Store(path, readonly=True)
-    try:
-        # full and quick runs apart: records() keeps the latest of each variant within a mode
-        records = [r for quick in (False, True) for r in store.records(LESSON, quick=quick)
-                   if "model_file" in r.info]
-    finally:
-        store.close()
-    usable = [r for r in records if Path(r.info["model_file"]).is_file()]
-    if not usable:
-        missing = f" ({len(records)} recorded, their model files are gone)" if records else ""
-        raise UserError(f"no trained translation model in {workdir}{missing}. {TRAIN_HINT}.")
+    usable = saved_models(workdir, LESSON, "translation", TRAIN_HINT)
     if name is not None:
         named = [r for r in usable if r.variant == name]
         if not named:
