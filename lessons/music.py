@@ -26,11 +26,13 @@ What it teaches:
 Data: the Nottingham Music Database (jukedeck/nottingham-dataset, GPL-3.0): 1,034 melodies, 1,024 ticks
 per quarter note, 120 bpm.
 
-Expected full result (bench/music.py, seed 0; measured so far for the baselines and the reference LSTM
-only): test pitch NLL of `lstm-w32-u128` 1.744 ± 0.042 nats per note against the best chain (second-order
-Markov) 1.982 ± 0.041, a paired difference of −0.239 ± 0.024 (target: lower by more than its sampling
-error, met); pitch accuracy 40.8% vs 33.7%; 14 epochs, about 9 minutes per LSTM variant on 2 CPUs, so
-the whole grid takes about an hour.
+Expected full result (bench/music.py, seed 0, all 12 variants): the network chosen on validation,
+`lstm-w32-u128-transposed`, scores test pitch NLL 1.701 ± 0.035 nats per note against the best chain
+(second-order Markov) 1.982 ± 0.041, a paired difference of −0.281 ± 0.032 (target: lower by more than
+its sampling error, met); pitch accuracy 41.3% vs 33.7%. Transposition augmentation helps (−0.043 ±
+0.017 against the reference `lstm-w32-u128`, 1.744), one-hot pitch and shorter windows or fewer units
+hurt, 64 notes of context and 256 units tie. 9-20 epochs with early stopping, 2-13 minutes per LSTM
+variant on 2 CPUs.
 
 Run: `nnlab run music [--quick] [--seed N] [--epochs N]`, then `nnlab compose` writes a new tune.
 """
