@@ -54,10 +54,10 @@ class NetworkSettings:
     freq_width: int = 6
     time_masks: int = 2
     time_width: int = 12
-    epochs: int = 30
+    epochs: int = 25
     batch_size: int = 64
     learning_rate: float = 1e-3
-    patience: int = 6
+    patience: int = 5
 
 
 def build_network(settings: NetworkSettings, input_shape: tuple[int, int], n_classes: int, seed: int):
@@ -135,7 +135,7 @@ class Listener:
         folder = Path(folder)
         if not (folder / "listener.json").is_file() or not (folder / "model.keras").is_file():
             raise UserError(f"no trained listener in {folder}. Fix: train one with `nnlab run audio-classes` "
-                            f"(or `recipes.audio.fsdd_listener`)")
+                            f"(or `nnlab.recipes.audio.fsdd_listener`)")
         meta = json.loads((folder / "listener.json").read_text(encoding="utf-8"))
         model = keras.models.load_model(folder / "model.keras", custom_objects={"SpecAugment": SpecAugment})
         as_array = (lambda v: None if v is None else np.asarray(v, np.float32))
@@ -179,7 +179,7 @@ def fsdd_listener(folder: Path, *, seed: int = 0, quick: bool = False) -> Listen
     test = np.flatnonzero(np.isin(take, list(fsdd.TEST_TAKES)))
     val = np.flatnonzero(np.isin(take, val_takes))
     train = np.flatnonzero(~np.isin(take, list(fsdd.TEST_TAKES) + list(val_takes)))
-    settings = NetworkSettings(epochs=2 if quick else 30)
+    settings = NetworkSettings(epochs=2) if quick else NetworkSettings()
     listener = train_listener(waves, arrays["digits"], fsdd.DIGITS, train, val, test, features=Features(),
                               samples=samples, settings=settings, normalisation="clip", seed=seed)
     listener.save(folder)
