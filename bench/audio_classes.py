@@ -31,9 +31,10 @@ def main() -> None:
     def pct(value: float) -> str:
         return f"{100 * value:.1f}%"
 
-    cnn, majority = by_name["cnn-log-mel-dataset-norm"], by_name["majority"]
+    cnn, majority = lesson.chosen_cnn(view), by_name["majority"]
     target = lesson.Config().target_take_accuracy
-    print(f"\nbench/audio_classes: take split (takes 0-4 test, 300 clips): CNN on log-mel {pct(cnn.metric('test', 'accuracy'))} "
+    print(f"\nbench/audio_classes: take split (takes 0-4 test, 300 clips): CNN on log-mel chosen on validation "
+          f"`{cnn.variant}` {pct(cnn.metric('test', 'accuracy'))} "
           f"(target ≥ {pct(target)}: {met(cnn.metric('test', 'accuracy') >= target)}); peer "
           f"{pct(by_name['mfcc-stats-logreg'].metric('test', 'accuracy'))}; majority {pct(majority.metric('test', 'accuracy'))}")
     for r in sorted((r for r in records if r.params.get("split") == "take" and r.params.get("task") == "digit"),

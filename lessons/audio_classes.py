@@ -42,7 +42,7 @@ import numpy as np
 from keras_models.audio import Features
 from nnlab.data.bundles import Bundle
 from nnlab.recipes.audio import NetworkSettings
-from nnlab.runner import REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
+from nnlab.runner import GRID_ONLY, REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "audio-classes"
 ACCEPTS_DATA = True
@@ -66,6 +66,8 @@ class Config:
     window_seconds: float = 1.0
     hop_seconds: float = 0.5
     folder_folds: int = 5                     # a fifth of the recordings test, a fifth of the rest validation
+    # every augmentation alone and every normalisation × augmentation for new voices (--quick: the two ends)
+    ablations: bool = field(default=True, metadata=GRID_ONLY)
     target_take_accuracy: float = field(default=0.99, metadata=REPORT_ONLY)
     shown_clips: int = field(default=6, metadata=REPORT_ONLY)
 
@@ -74,7 +76,7 @@ def make_config(options: RunOptions) -> Config:
     return apply_run_options(Config(), options, takes=10, val_takes=(5, 6), held_out=("theo",),
                              network=NetworkSettings(cnn_filters=(8, 16), dense_hidden=(32,), epochs=2,
                                                      batch_size=32, patience=0),
-                             copies=1, folder_folds=3)
+                             copies=1, folder_folds=3, ablations=False)
 
 
 QUICK_NOTE = "FSDD takes 0-9 (600 clips), one held-out speaker, tiny networks, 2 epochs: NOT the lesson's results"
@@ -209,15 +211,17 @@ def grid(config: Config, data: Sounds) -> list[Variant]:
     variants += [net("features", main, model="dense", feature=f) for f in ("waveform", "mfcc", "log-mel")]
     variants.append(net("features", main))
     variants.append(net("normalisation", main, normalisation="clip"))
-    variants += [net("augmentation", main, augment=a) for a in (["shift-noise"], ["specaugment"],
-                                                              ["shift-noise", "specaugment"])]
+    both = ["shift-noise", "specaugment"]
+    alone = [["shift-noise"], ["specaugment"]] if config.ablations else []
+    variants += [net("augmentation", main, augment=a) for a in alone + [both]]
     if data.speakers is None:
         return variants
     variants += [Variant("new-voice", "majority-by-speaker", {"model": "majority", "split": "speaker", "task": "digit"}),
                  Variant("new-voice", "mfcc-stats-logreg-by-speaker", {"model": "peer", "split": "speaker", "task": "digit"}),
                  net("new-voice", "speaker", model="dense", feature="mfcc", normalisation="clip")]
-    variants += [net("new-voice", "speaker", normalisation=n, augment=a) for n in ("dataset", "clip")
-                 for a in ([], ["shift-noise", "specaugment"])]
+    combinations = [(n, a) for n in ("dataset", "clip") for a in ([], both)]
+    variants += [net("new-voice", "speaker", normalisation=n, augment=a) for n, a in combinations
+                 if config.ablations or (n, a) in (("dataset", []), ("clip", both))]
     variants += [Variant("speaker-id", "speaker-majority", {"model": "majority", "split": main, "task": "speaker"}),
                  Variant("speaker-id", "speaker-mfcc-stats-logreg", {"model": "peer", "split": main, "task": "speaker"}),
                  net("speaker-id", main, task="speaker")]
@@ -452,6 +456,13 @@ def take_twin(view, record):
     return same[0] if same else None
 
 
+def chosen_cnn(view):
+    """The CNN on log-mel for digits on the main split with the best validation accuracy: the one the
+    take-split target is judged on (chosen without looking at the test set)."""
+    return best([r for r in view.records if r.params.get("model") == "cnn" and r.params.get("task") == "digit"
+                 and split_of(r) not in ("speaker", "")])
+
+
 def best(records):
     return max(records, key=lambda r: (r.metric("val", "accuracy"), r.metric("test", "accuracy")), default=None)
 
@@ -510,13 +521,13 @@ def conclusions(view) -> list[str]:
             f"`{r.variant}` {100 * r.metric('test', 'accuracy'):.1f}%" for r in ranked)
             + (f"; majority class {100 * majority.metric('test', 'accuracy'):.1f}%" if majority else "")
             + (f"; peer {100 * peer.metric('test', 'accuracy'):.1f}%." if peer else "."))
-    reference = by_name.get("cnn-log-mel-dataset-norm")
+    chosen = chosen_cnn(view)
     target = view.setting("target_take_accuracy", Config.target_take_accuracy)
-    if reference is not None and view.data_info.get("source") == "fsdd":
-        accuracy = reference.metric("test", "accuracy")
+    if chosen is not None and view.data_info.get("source") == "fsdd":
+        accuracy = chosen.metric("test", "accuracy")
         verdict = ("met" if accuracy >= target else "NOT met") if not view.quick else "applies to a full run"
-        lines.append(f"Target (CNN on log-mel ≥ {100 * target:.0f}% on the take split): {verdict} "
-                     f"({100 * accuracy:.1f}%).")
+        lines.append(f"Target (CNN on log-mel ≥ {100 * target:.0f}% on the take split; the variant chosen on "
+                     f"validation accuracy, `{chosen.variant}`): {verdict} ({100 * accuracy:.1f}%).")
     voices = [r for r in view.experiment("new-voice") if r.params.get("model") in ("cnn", "dense")]
     voice_peer = by_name.get("mfcc-stats-logreg-by-speaker")
     if voices and voice_peer is not None:

@@ -229,7 +229,7 @@ def test_lesson_runs_on_a_folder_of_clips_with_recordings_kept_whole(tmp_path):
         for i in range(3):
             write_pcm16(root / label / f"rec{i}.wav", tone(rng.uniform(1.2, 2.0), 16000, hz), 16000)
     options = RunOptions(workdir=tmp_path / "runs", quick=True, data=str(root),
-                         only=("data", "baseline", "cnn-log-mel-dataset-norm+shift-noise"))
+                         only=("data", "baseline", "cnn-log-mel-dataset-norm+shift-noise+specaugment"))
     data = lesson.load_data(lesson.make_config(options), options)
     split = data.splits["recording"]
     assert {tuple(sorted(set(data.groups[split[s]]))) for s in split}.__len__() == 3
@@ -238,7 +238,7 @@ def test_lesson_runs_on_a_folder_of_clips_with_recordings_kept_whole(tmp_path):
     summary = run_lesson(lesson, options)
     report = summary.report.read_text(encoding="utf-8")
     assert "folder birds" in report and "## (c) Features" in report and "(e) A voice never heard" not in report
-    assert "*mfcc-stats-logreg*" in report and "`cnn-log-mel-dataset-norm+shift-noise`" in report
+    assert "*mfcc-stats-logreg*" in report and "`cnn-log-mel-dataset-norm+shift-noise+specaugment`" in report
 
 
 def test_bad_data_folder_is_one_line_and_exit_2(tmp_path):
@@ -265,7 +265,7 @@ def test_lesson_runs_quick_on_fsdd(tmp_path):
                      "`dense-log-mel-dataset-norm`", "`cnn-log-mel-dataset-norm`"]
     assert rows[1][-4] == "10.00%"  # the majority class of a balanced set
     voices = table_after(report, "## (e) A voice never heard")
-    assert voices[0][1] == "test: theo" and len(voices) == 1 + 7
+    assert voices[0][1] == "test: theo" and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
     assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report
     assert {"waveforms.png", "spectrograms.png", "durations.png", "confusion_features.png",
             "confusion_new-voice.png", "confusion_speaker-id.png"} <= set(linked_pngs_open(report_path))
