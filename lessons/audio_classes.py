@@ -174,8 +174,7 @@ def load_folder(root: Path, config: Config) -> Sounds:
                              hop=round(config.hop_seconds * config.folder_rate), min_recordings=config.folder_folds)
     rest, test = group_split(clips.labels, clips.recordings, config.folder_folds, 0, seed=0)
     train, val = group_split(clips.labels[rest], clips.recordings[rest], config.folder_folds - 1, 0, seed=0)
-    features = Features.for_rate(config.folder_rate, mel_bins=config.features.mel_bins,
-                                 mfcc=config.features.mfcc, top_db=config.features.top_db)
+    features = folder_features(config)
     digest = hashlib.sha256("".join(f"{n}:{sha256_of(root / n)};" for n in clips.recording_names).encode()).hexdigest()
     raw = np.empty(len(clips.waves), dtype=object)
     raw[:] = list(clips.waves)
@@ -187,10 +186,15 @@ def load_folder(root: Path, config: Config) -> Sounds:
                          f"cut into {len(clips.waves)} windows of {config.window_seconds:g} s"])
 
 
+def folder_features(config: Config) -> Features:
+    """The spectrogram settings for `--data DIR`: the FSDD framing (25 ms every 10 ms) at the folder's rate."""
+    return Features.for_rate(config.folder_rate, mel_bins=config.features.mel_bins, mfcc=config.features.mfcc,
+                             top_db=config.features.top_db)
+
+
 def features_of(config: Config, data: Sounds) -> Features:
     """The spectrogram settings of this data (FSDD's 8 kHz or the folder's rate)."""
-    return config.features if data.source == "fsdd" else Features.for_rate(
-        config.folder_rate, mel_bins=config.features.mel_bins, mfcc=config.features.mfcc, top_db=config.features.top_db)
+    return config.features if data.source == "fsdd" else folder_features(config)
 
 
 # ---- the experiment grid -------------------------------------------------------------------------
@@ -254,7 +258,7 @@ def train(variant: Variant, data: Sounds, config: Config, seed: int) -> Outcome:
         per_fold[fold] = scores
         y_true.append(y[index["test"]])
         y_pred.append(predicted)
-        history = history or fold_history
+        history = history or fold_history  # the curves of the first fold stand for the others
         info.update({f"{fold}_{k}": v for k, v in fold_info.items()})
     y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
     metrics = {s: {"accuracy": float(np.mean([f[s] for f in per_fold.values()]))} for s in ("train", "val", "test")}
@@ -294,11 +298,9 @@ def fit_fold(p: dict, data: Sounds, config: Config, index: dict, y: np.ndarray, 
     keras.utils.set_random_seed(seed)
     model, fitted = fit_network(settings, normaliser, x_train, y_train, x[val_i], y[val_i], n_classes,
                                 label=label, seed=seed)
-    accuracy = {}
-    for split, i in index.items():
-        predicted = predict_classes(model, normaliser(x[i])).argmax(axis=1)
-        accuracy[split] = float(np.mean(predicted == y[i]))
-    return accuracy, predicted, fitted.history, {
+    predicted = {split: predict_classes(model, normaliser(x[i])).argmax(axis=1) for split, i in index.items()}
+    accuracy = {split: float(np.mean(predicted[split] == y[i])) for split, i in index.items()}
+    return accuracy, predicted["test"], fitted.history, {
         "parameters": int(model.count_params()), "epochs_run": fitted.epochs_run,
         "seconds_per_epoch": fitted.seconds_per_epoch, "train_clips": len(y_train)}
 
