@@ -562,6 +562,13 @@ def conclusions(view) -> list[str]:
             lines.append("New-voice accuracy of the CNN by normalisation and augmentation: " + ", ".join(
                 f"{r.params['normalisation']} norm{' + ' + ' + '.join(r.params['augment']) if r.params['augment'] else ''} "
                 f"{100 * r.metric('test', 'accuracy'):.1f}%" for r in ranked) + ".")
+    stopped = [r for r in view.records if r.params.get("model") in ("cnn", "dense") and r.history.get("val_accuracy")
+               and int(np.argmax(r.history["val_accuracy"])) <= 1 and len(r.history["val_accuracy"]) < r.config["network"]["epochs"]]
+    if stopped and not view.quick:
+        lines.append("Stopped early with the best validation epoch among the first two (so its weights are that "
+                     "epoch's): " + ", ".join(f"`{r.variant}` ({len(r.history['val_accuracy'])} epochs)" for r in stopped)
+                     + f"; their validation accuracy had not settled within the patience of "
+                     f"{view.setting('network', {}).get('patience')} epochs, and more patience would likely raise it.")
     speakers = {r.params.get("model"): r for r in view.experiment("speaker-id")}
     if "cnn" in speakers:
         lines.append(f"(f) Who is speaking: CNN {100 * speakers['cnn'].metric('test', 'accuracy'):.1f}%"
