@@ -431,7 +431,8 @@ def main_table_section(view, experiments: tuple[str, ...], title: str, text: str
 
 
 def new_voice_section(view) -> str:
-    records = view.experiment("new-voice")
+    # the baselines first, then the networks in the order they finished
+    records = sorted(view.experiment("new-voice"), key=lambda r: {"majority": 0, "peer": 1}.get(r.params["model"], 2))
     if not records:
         return ""
     rows = []
