@@ -25,17 +25,17 @@ from xeno-canto, say): clips cut into windows, every window of a recording on on
 Data: the Free Spoken Digit Dataset (Jakobovski/free-spoken-digit-dataset, CC BY-SA 4.0): 3,000 clips,
 8 kHz, 6 speakers × 10 digits × 50 takes.
 
-Expected full result (bench/audio_classes.py grid, seed 0, on 2 shared CPUs; measured for 20 of the 21
-variants, the CNN with dataset statistics and both augmentations leaving one speaker out not yet run):
+Expected full result (bench/audio_classes.py, seed 0, all 21 variants, in stages on 2 heavily shared CPUs):
 take split (300 test clips): CNN on log-mel 96.3% (dataset statistics), 97.7% (per clip), 98.7% with
 shift-and-noise copies (the variant chosen on validation: target ≥ 99% NOT met), 99.0% with both
 augmentations; the MFCC-statistics peer 96.7%; dense nets: MFCC 93.7%, log-mel 87.7%, raw waveform 17.0%;
 majority 10.0%. Leave one speaker out (mean ± std over the 6 held-out speakers): peer 72.7% ± 12.1% (george
 55%), CNN 73.1% (dataset statistics), 59.0% ± 19.5% (per clip alone: jackson 29%, theo 38%), 76.2% ± 9.0%
-(per clip + both augmentations: augmentation is what closes most of the gap), dense net on per-clip
+(per clip + both augmentations: augmentation is what closes most of the gap), 72.3% (dataset statistics +
+both augmentations), dense net on per-clip
 normalised MFCC 78.1% ± 13.9%: +5.4 points over the peer, less than the spread (target NOT met); the gap
 between splits is 24 points for the peer. Who is speaking: peer 100%, CNN 75.0% (stopped at its first
-epoch's weights), majority 16.7%. About an hour in all.
+epoch's weights), majority 16.7%. About 86 minutes of training in all.
 
 Run: `nnlab run audio-classes [--quick] [--seed N] [--epochs N] [--data DIR]`.
 """
