@@ -1,0 +1,114 @@
+"""speech: the ready engines (espeak-ng writes a playable WAV; gTTS without a network is one line), Griffin-Lim
+(ISTFT inverts STFT; the error falls with iterations), mel → linear inversion against SciPy's NNLS, and
+`nnlab say`."""
+from __future__ import annotations
+
+import shutil
+import wave
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from nnlab.errors import UserError
+from nnlab.speech_engines import EngineUnavailable, duration_seconds, speak, why_unavailable
+from tests.conftest import cli_env, run_cli
+from tf_raw.griffin_lim import Framing, griffin_lim, mel_to_linear, spectral_convergence
+
+RATE = 8000
+needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None,
+                                  reason="espeak-ng is not installed (apt-get install espeak-ng)")
+
+
+def vowel(seconds: float = 0.5, rate: int = RATE) -> np.ndarray:
+    """A voiced sound made here: harmonics of a pitch gliding 140 → 110 Hz, under a rise-and-fall envelope."""
+    t = np.arange(int(seconds * rate)) / rate
+    phase = 2 * np.pi * np.cumsum(140 - 60 * t) / rate
+    harmonics = sum(np.sin(k * phase) / k * np.exp(-((k * 125 - 700) / 900) ** 2) for k in range(1, 25))
+    return (np.sin(np.pi * t / seconds) ** 2 * harmonics).astype(np.float32)
+
+
+# ---- Griffin-Lim and mel inversion ---------------------------------------------------------------
+
+def test_istft_inverts_stft_where_frames_overlap_fully():
+    framing = Framing()
+    x = vowel()
+    back = framing.istft(framing.stft(tf.constant(x))).numpy()
+    edge = framing.frame_length   # the first and last frame have no full overlap-add
+    np.testing.assert_allclose(back[edge:-edge], x[edge:len(back) - edge], atol=1e-5)
+
+
+def test_griffin_lim_error_falls_with_iterations():
+    framing = Framing()
+    target = framing.magnitude(vowel())
+    _, classical = griffin_lim(target, framing, iterations=40, momentum=0.0, seed=1)
+    # the classical algorithm's spectral convergence never rises (up to float32 rounding)
+    assert np.all(np.diff(classical) <= 1e-5), classical
+    assert classical[-1] < classical[0] / 2
+    waveform, fast = griffin_lim(target, framing, iterations=40, momentum=0.99, seed=1)
+    assert fast[-1] < classical[-1]          # momentum gets further in as many iterations
+    assert spectral_convergence(tf.constant(target), framing.stft(tf.constant(waveform))) < 0.25
+    assert len(waveform) == framing.samples(len(target))
+
+
+def test_griffin_lim_checks_the_bins():
+    with pytest.raises(ValueError, match="129 frequency bins"):
+        griffin_lim(np.ones((5, 100)), Framing())
+
+
+def test_mel_to_linear_fits_as_well_as_scipy_nnls():
+    from scipy.optimize import nnls
+
+    framing = Framing()
+    power = framing.magnitude(vowel()) ** 2
+    filterbank = tf.signal.linear_to_mel_weight_matrix(40, framing.bins, RATE, 50.0, RATE / 2).numpy()
+    mel = power @ filterbank
+    linear = mel_to_linear(mel, filterbank)
+    assert linear.shape == power.shape and linear.min() >= 0
+    ours = np.linalg.norm(linear @ filterbank - mel, axis=1)
+    theirs = np.array([nnls(filterbank.T.astype(np.float64), m.astype(np.float64))[1] for m in mel])
+    scale = np.linalg.norm(mel, axis=1)
+    # both fit every frame's mel energies to within 0.1% of their size
+    assert np.all(theirs <= 1e-3 * scale + 1e-12) and np.all(ours <= 1e-3 * scale + 1e-12)
+    # and the inverted magnitude sounds like the vowel again after Griffin-Lim
+    _, errors = griffin_lim(np.sqrt(linear), framing, iterations=30)
+    assert errors[-1] < 0.3
+
+
+# ---- ready engines -------------------------------------------------------------------------------
+
+@needs_espeak
+def test_espeak_ng_writes_a_playable_wav(tmp_path):
+    out = speak("espeak-ng", "seven", tmp_path / "seven.wav")
+    with wave.open(str(out)) as w:
+        assert w.getnchannels() == 1 and w.getsampwidth() == 2 and w.getframerate() > 8000
+        samples = np.frombuffer(w.readframes(w.getnframes()), dtype=np.int16)
+    assert 0.2 < duration_seconds(out) < 2.0 and np.abs(samples).max() > 1000   # not silence
+
+
+def test_an_engine_that_cannot_run_says_why_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    with pytest.raises(EngineUnavailable, match="NNLAB_OFFLINE") as offline:
+        speak("gtts", "seven", tmp_path / "seven.mp3")
+    monkeypatch.setenv("PATH", str(tmp_path))      # no espeak-ng on this PATH
+    missing = why_unavailable("espeak-ng")
+    assert "apt-get install espeak-ng" in missing
+    assert "\n" not in str(offline.value) + missing
+    with pytest.raises(UserError, match="one of espeak-ng, gtts"):
+        why_unavailable("festival")
+
+
+@needs_espeak
+def test_say_writes_a_file_and_bad_requests_are_one_line(tmp_path):
+    env = cli_env(tmp_path, NNLAB_OFFLINE="1")
+    out = tmp_path / "hello.wav"
+    said = run_cli(["say", "Hello, world.", "--out", str(out), "--workdir", str(tmp_path)], env)
+    assert said.returncode == 0, said.stderr
+    assert str(out) in said.stdout and duration_seconds(out) > 0.3
+    for args, fix in ((["say", "hi", "--engine", "gtts"], "NNLAB_OFFLINE"),
+                      (["say", "hi", "--out", str(tmp_path / "hi.mp3")], "writes a .wav file"),
+                      (["say"], "either TEXT or --digit"),
+                      (["say", "--digit", "7"], "nnlab run speech"),
+                      (["say", "--digit", "12"], "digit from 0 to 9")):
+        result = run_cli(args + ["--workdir", str(tmp_path / "runs")], env)
+        assert result.returncode == 2 and result.stderr.count("\n") == 1 and fix in result.stderr, (args, result.stderr)
