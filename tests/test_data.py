@@ -227,6 +227,7 @@ def test_the_registered_datasets_keep_their_identity():
         "isbi_membrane": "8c9782ac5004383145a93a8a97c278156be516355dee92ee4be5a6e0bceeb1bd",
         "multi30k": "16b50fb9b1e65788f6c2ba6c5c27e13ad32d2fa0f5a486361345f0a02c5ec867",
         "nottingham": "a1ae760ca55e534f919aa9250f0ce1db4efbfe5c86bfbfada7b50ba39090df92",
+        "fsdd": "c81a3b5b5fa3271f2844c6450afe0abffb751e194925a2752b53322a8e43f069",
     }
 
 
