@@ -30,6 +30,7 @@ wherever frames overlap fully, which is what the projection needs.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -81,32 +82,49 @@ def griffin_lim(magnitude, framing: Framing = Framing(), iterations: int = 64, m
     if target.shape[-1] != framing.bins:
         raise ValueError(f"Expected a magnitude with {framing.bins} frequency bins (fft_length "
                          f"{framing.fft_length}). Received: shape {tuple(target.shape)}")
-    phase = tf.random.stateless_uniform(target.shape, seed=(seed, 0), minval=-np.pi, maxval=np.pi)
-    coefficients = tf.complex(target * tf.cos(phase), target * tf.sin(phase))
-    previous = tf.zeros_like(coefficients)
-    errors = []
-    for _ in range(iterations):
-        projected = framing.stft(framing.istft(coefficients))          # "is an STFT"
-        errors.append(spectral_convergence(target, projected))
-        accelerated = projected + tf.cast(momentum, tf.complex64) * (projected - previous)
-        previous = projected
-        angle = tf.math.angle(accelerated)                               # "has magnitude S"
-        coefficients = tf.complex(target * tf.cos(angle), target * tf.sin(angle))
-    return framing.istft(coefficients).numpy(), errors
+    phase = tf.random.stateless_uniform(tf.shape(target), seed=(seed, 0), minval=-np.pi, maxval=np.pi)
+    waveform, errors = _iterate(framing)(target, phase, tf.constant(iterations), tf.constant(momentum, tf.float32))
+    return waveform.numpy(), errors.numpy().tolist()
+
+
+@functools.lru_cache(maxsize=None)
+def _iterate(framing: Framing):
+    """The Griffin-Lim loop as one TensorFlow graph per framing (any number of frames): eagerly, each of
+    its small STFTs would cost more in dispatch than in arithmetic."""
+
+    def polar(magnitude, angle):
+        return tf.complex(magnitude * tf.cos(angle), magnitude * tf.sin(angle))
+
+    @tf.function(input_signature=[tf.TensorSpec([None, framing.bins], tf.float32), tf.TensorSpec([None, framing.bins], tf.float32),
+                                  tf.TensorSpec([], tf.int32), tf.TensorSpec([], tf.float32)])
+    def iterate(target, phase, iterations, momentum):
+        coefficients = polar(target, phase)
+        previous = tf.zeros_like(coefficients)
+        errors = tf.TensorArray(tf.float32, size=iterations)
+        norm = tf.maximum(tf.norm(target), 1e-12)
+        for k in tf.range(iterations):
+            projected = framing.stft(framing.istft(coefficients))          # "is an STFT"
+            errors = errors.write(k, tf.norm(target - tf.abs(projected)) / norm)
+            accelerated = projected + tf.cast(momentum, tf.complex64) * (projected - previous)
+            previous = projected
+            coefficients = polar(target, tf.math.angle(accelerated))      # "has magnitude S"
+        return framing.istft(coefficients), errors.stack()
+
+    return iterate
 
 
 def mel_to_linear(mel_power, filterbank, iterations: int = 200, epsilon: float = 1e-10) -> np.ndarray:
     """Non-negative P (frames, bins) with P W ≈ M, for mel power M (frames, n_mels) and filterbank W
-    (bins, n_mels), by the multiplicative NNLS update of the module docstring."""
-    m = tf.convert_to_tensor(np.asarray(mel_power, dtype=np.float64))
-    w = tf.convert_to_tensor(np.asarray(filterbank, dtype=np.float64))
+    (bins, n_mels), by the multiplicative NNLS update of the module docstring. NumPy: the matrices are a
+    few hundred numbers a side, where eager TensorFlow would spend its time dispatching."""
+    m = np.asarray(mel_power, dtype=np.float64)
+    w = np.asarray(filterbank, dtype=np.float64)
     if m.shape[-1] != w.shape[-1]:
         raise ValueError(f"Expected mel power with {w.shape[-1]} bands, as the filterbank has. "
-                         f"Received: shape {tuple(m.shape)}")
+                         f"Received: shape {m.shape}")
     # start strictly positive: a zero entry of P would stay zero under a multiplicative update
-    floor = tf.reduce_max(m) * 1e-6 + epsilon
-    p = tf.maximum(m @ tf.linalg.pinv(w), floor)
-    numerator, gram = m @ tf.transpose(w), w @ tf.transpose(w)
+    p = np.maximum(m @ np.linalg.pinv(w), m.max() * 1e-6 + epsilon)
+    numerator, gram = m @ w.T, w @ w.T
     for _ in range(iterations):
-        p = p * numerator / (p @ gram + epsilon)
-    return p.numpy()
+        p *= numerator / (p @ gram + epsilon)
+    return p
