@@ -129,11 +129,17 @@ def features_of(config: Config):
                     sequence_stride=config.stride, mel_bins=config.mel_bins, min_freq=config.min_freq)
 
 
-def spectrogram_of(wave: np.ndarray, config: Config) -> np.ndarray:
-    """One clip → its log-mel dB, (frames, mel_bins) (time first, as the decoder writes it)."""
+def spectrograms_of(waves, config: Config) -> list[np.ndarray]:
+    """Clips (a sequence of (n_i,)) → their log-mel dB, each (1 + n_i // stride, mel_bins), time first as
+    the decoder writes it. One batch: every clip is followed by silence up to the longest, and its own
+    frames are kept (only the last two frames see the silence where Keras would mirror the clip's end)."""
     from keras_models.audio import log_mel
 
-    return log_mel(wave[None].astype(np.float32), features_of(config))[0].T
+    waves = list(waves)
+    longest = max(len(w) for w in waves)
+    batch = np.stack([np.pad(w, (0, longest - len(w))) for w in waves]).astype(np.float32)
+    db = log_mel(batch, features_of(config))
+    return [d.T[:1 + len(w) // config.stride] for d, w in zip(db, waves)]
 
 
 def load_data(config: Config, options: RunOptions) -> Recordings:
@@ -144,12 +150,12 @@ def load_data(config: Config, options: RunOptions) -> Recordings:
     loaded = fsdd.subset(speakers=config.speakers, takes=config.train_takes + config.test_takes).load()
     a = loaded.arrays
     waves = a["waves"]
-    spectrograms = [spectrogram_of(w, config) for w in waves]
+    spectrograms = spectrograms_of(waves, config)
     aligned = np.stack([stretch_frames(s, config.aligned_frames) for s in spectrograms])
     # the padded target: the clip from its first sample, silence after it, cut at padded_frames
     samples = (config.padded_frames - 1) * config.stride
-    padded = np.stack([spectrogram_of(np.pad(w[:samples], (0, max(0, samples - len(w)))), config)
-                       for w in waves])[:, :config.padded_frames]
+    padded = np.stack(spectrograms_of([np.pad(w[:samples], (0, max(0, samples - len(w)))) for w in waves],
+                                      config))[:, :config.padded_frames]
     takes = a["takes"]
     split = {"train": np.flatnonzero(np.isin(takes, config.train_takes)),
              "test": np.flatnonzero(np.isin(takes, config.test_takes))}
@@ -261,11 +267,10 @@ def listener_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
 def real_examples(data: Recordings, config: Config) -> dict:
     """For each digit, the first held-out take of the shown speaker: its name, wave and spectrogram."""
     speaker = data.speaker_names.index(config.shown_speaker) if config.shown_speaker in data.speaker_names else 0
-    examples = {}
-    for digit in range(10):
-        i = next(i for i in data.split["test"] if data.digits[i] == digit and data.speakers[i] == speaker)
-        examples[str(digit)] = {"wave": np.round(data.waves[i], 4).tolist(),
-                                "db": np.round(spectrogram_of(data.waves[i], config), 1).tolist()}
+    chosen = [next(i for i in data.split["test"] if data.digits[i] == digit and data.speakers[i] == speaker)
+              for digit in range(10)]
+    examples = {str(digit): {"wave": np.round(data.waves[i], 4).tolist(), "db": np.round(db, 1).tolist()}
+                for digit, i, db in zip(range(10), chosen, spectrograms_of(data.waves[chosen], config))}
     return {"speaker": data.speaker_names[speaker], "digits": examples}
 
 
@@ -312,7 +317,7 @@ def vocoder_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
     vocoder = vocoder_of(config)
     first = min(config.test_takes)
     chosen = [i for i in data.split["test"] if data.takes[i] == first]
-    waves, errors = zip(*(vocoder.waveform(spectrogram_of(data.waves[i], config), seed) for i in chosen))
+    waves, errors = zip(*(vocoder.waveform(db, seed) for db in spectrograms_of(data.waves[chosen], config)))
     listener, _ = listener_for(data, config, seed)
     asked = data.digits[chosen]
     share, predicted = heard(listener, waves, asked, config)
