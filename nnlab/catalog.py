@@ -62,9 +62,10 @@ LESSONS: tuple[LessonInfo, ...] = (
                "lessons.attention_translation"),
     LessonInfo(19, "music", "Folk tunes as MIDI notes: a next-note LSTM against Markov chains, and tunes it composes",
                "NN2-5", "lessons.music"),
-    LessonInfo(20, "bird-audio", "Bird-song classification from log-mel spectrograms", "NN2-8"),
-    LessonInfo(21, "speech", "Text to speech: ready engines, and a (digit, speaker) → spectrogram network heard through Griffin-Lim",
-               "NN2-6", "lessons.speech"),
+    LessonInfo(20, "audio-classes", "Sound classes from log-mel spectrograms: spoken digits by take and by new "
+               "voice, any folder of <class>/<clip>.wav", "NN2-8", "lessons.audio_classes"),
+    LessonInfo(21, "speech", "Text to speech: ready engines, and a (digit, speaker) → spectrogram network heard "
+               "through Griffin-Lim", "NN2-6", "lessons.speech"),
     LessonInfo(22, "q-learning", "Tabular Q-learning against Dijkstra and value iteration; a Keras DQN on CartPole",
                "NN2-10", "lessons.q_learning"),
     LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20",

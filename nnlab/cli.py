@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "the report still shows everything finished before")
     run.add_argument("--image", default=None,
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
+    run.add_argument("--data", default=None, metavar="DIR",
+                     help="audio-classes: a folder of <class>/<clip>.wav to classify instead of the spoken digits")
     add_workdir(run)
 
     from nnlab.detectors import models_help
@@ -317,9 +319,12 @@ def cmd_run(args) -> int:
     if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
         raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
                         f"Fix: drop --image")
+    if args.data is not None and not getattr(module, "ACCEPTS_DATA", False):
+        raise UserError(f"--data is for the audio-classes lesson; '{args.lesson}' has its own dataset. "
+                        f"Fix: drop --data")
     options = RunOptions(workdir=workdir, seed=args.seed, quick=args.quick,
                          epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image,
-                         only=args.only)
+                         data=args.data, only=args.only)
     run_lesson(module, options)
     return 0
 

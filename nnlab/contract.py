@@ -69,6 +69,7 @@ class TunableLesson(Lesson, Protocol):
 OPTIONAL = {
     "QUICK_NOTE": "report header: what --quick means when it is not the default small-subset note",
     "ACCEPTS_IMAGE": "CLI: the lesson takes `nnlab run LESSON --image PATH`",
+    "ACCEPTS_DATA": "CLI: the lesson takes `nnlab run LESSON --data DIR` (its own data in place of the default set)",
     "hypermodel": "tuner: the search space, making the lesson a TunableLesson",
 }
 TUNABLE_CONFIG = ("epochs", "batch_size")

@@ -78,6 +78,7 @@ class RunOptions:
     rerun: bool = False
     argv: list[str] = field(default_factory=list)
     image: str | None = None      # a lesson that sets ACCEPTS_IMAGE works on this picture (`--image`)
+    data: str | None = None       # a lesson that sets ACCEPTS_DATA reads this folder instead of its dataset (`--data`)
     only: tuple[str, ...] = ()    # train just these variants or experiments (`--only`); empty: all
 
 

@@ -540,7 +540,7 @@ def piano_rolls(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, title: 
 
 
 def histograms(series: dict[str, Sequence[float]], bins: Sequence[float], path: Path, *, title: str,
-               xlabel: str) -> Path:
+               xlabel: str, ylabel: str = "share of notes") -> Path:
     """Normalised histograms (share of values per bin) drawn as outlines, one colour per series, so
     several distributions read on one axis."""
     fig, ax = plt.subplots(figsize=(7, 4.2))
@@ -550,8 +550,57 @@ def histograms(series: dict[str, Sequence[float]], bins: Sequence[float], path: 
         ax.hist(values, bins=bins, weights=weights, histtype="step", lw=1.8, color=f"C{i % 10}",
                 label=f"{name} ({len(values):,})")
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("share of notes")
+    ax.set_ylabel(ylabel)
     _set_title(ax, title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
+
+
+def waveform_panels(panels: Sequence[tuple[str, np.ndarray]], rate: int, path: Path, *, title: str,
+                    columns: int = 3) -> Path:
+    """One waveform per panel (amplitude against seconds), in a grid with a shared amplitude axis."""
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.0 * rows + 0.7), sharey=True, squeeze=False)
+    for ax, (name, wave) in zip(axes.flat, panels):
+        ax.plot(np.arange(len(wave)) / rate, wave, lw=0.6, color="C0")
+        ax.set_title(name, fontsize=9, loc="left")
+        ax.grid(alpha=0.3)
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("amplitude")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(textwrap.fill(title, 100), fontsize=11)
+    return _save(fig, path)
+
+
+def spectrogram_panels(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, title: str, seconds_per_frame: float,
+                       band_hz: Sequence[float], colour_label: str = "power (dB)", columns: int = 3) -> Path:
+    """One spectrogram (bins, frames) per panel as an image: time across, band up (labelled by the band's
+    centre frequency in Hz), colour the value; one colour scale for all panels so they compare."""
+    rows = -(-len(panels) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.3 * rows + 0.8), squeeze=False)
+    low = min(float(np.min(p)) for _, p in panels)
+    high = max(float(np.max(p)) for _, p in panels)
+    ticks = np.linspace(0, len(band_hz) - 1, 5).round().astype(int)
+    image = None
+    for ax, (name, spectrogram) in zip(axes.flat, panels):
+        frames = spectrogram.shape[1]
+        image = ax.imshow(spectrogram, origin="lower", aspect="auto", cmap="magma", vmin=low, vmax=high,
+                          extent=(0, frames * seconds_per_frame, -0.5, len(band_hz) - 0.5))
+        ax.set_yticks(ticks, [f"{band_hz[t]:.0f}" for t in ticks], fontsize=7)
+        ax.set_title(name, fontsize=9, loc="left")
+    for ax in axes[-1]:
+        ax.set_xlabel("time (s)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("mel band centre (Hz)")
+    for ax in list(axes.flat)[len(panels):]:
+        ax.set_visible(False)
+    fig.suptitle(textwrap.fill(title, 100), fontsize=11)
+    fig.colorbar(image, ax=axes, label=colour_label, shrink=0.8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)  # colorbar over several axes: tight_layout would warn and squeeze it
+    plt.close(fig)
+    return path

@@ -13,6 +13,7 @@ from nnlab.data.datasets import fsdd
 from nnlab.data.fetch import sha256_of
 from nnlab.data.spec import folder
 from nnlab.errors import DataError, UserError
+from tests.conftest import cli_env, linked_pngs_open, run_cli, table_after
 
 
 def tone(seconds: float, rate: int, hz: float, amplitude: float = 0.5) -> np.ndarray:
@@ -140,3 +141,131 @@ def test_bad_clip_folders_are_refused_in_one_line(tmp_path, damage, message):
     with pytest.raises(UserError, match=message) as error:
         read_clip_folder(root, rate=8000, length=800, hop=400)
     assert "\n" not in str(error.value)
+
+
+# --- features, normalisation, augmentation, the listener ------------------------------------------------
+
+def test_normalisers_standardise_by_dataset_or_by_clip():
+    from keras_models.audio import Normaliser
+
+    rng = np.random.default_rng(0)
+    x = (rng.normal(size=(20, 4, 9)) * np.array([1, 5, 10, 20])[None, :, None] + 3).astype(np.float32)
+    by_dataset = Normaliser.fit(x, "dataset")(x)
+    np.testing.assert_allclose(by_dataset.mean(axis=(0, 2)), 0, atol=1e-5)
+    np.testing.assert_allclose(by_dataset.std(axis=(0, 2)), 1, atol=1e-3)
+    louder = Normaliser.fit(x, "clip")(x + 40.0)  # a clip 40 dB louder: per-clip normalisation does not see it
+    np.testing.assert_allclose(louder, Normaliser.fit(x, "clip")(x), atol=1e-4)
+    np.testing.assert_allclose(louder.mean(axis=2), 0, atol=1e-5)
+    with pytest.raises(ValueError, match="Expected a normalisation among"):
+        Normaliser.fit(x, "batch")
+
+
+def test_spec_augment_masks_bands_in_training_only():
+    from keras_models.audio import SpecAugment
+
+    x = np.ones((8, 20, 30, 1), np.float32)
+    layer = SpecAugment(freq_masks=1, freq_width=4, time_masks=1, time_width=5, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    masked = np.asarray(layer(x, training=True))[..., 0]
+    zero_bins = (masked == 0).all(axis=2).sum(axis=1)    # mel bins masked across all frames
+    zero_frames = (masked == 0).all(axis=1).sum(axis=1)  # frames masked across all bins
+    assert set(np.unique(masked)) <= {0.0, 1.0} and zero_bins.max() <= 4 and zero_frames.max() <= 5
+    assert (masked == 0).any()
+
+
+def test_shifted_noisy_copies_and_mfcc_statistics():
+    from keras_models.audio import mfcc_statistics
+    from nnlab.recipes.audio import shifted_noisy_copies
+
+    raw = np.empty(2, dtype=object)
+    raw[:] = [tone(0.1, 8000, 400.0), tone(0.2, 8000, 800.0)]
+    copies = shifted_noisy_copies(raw, 4000, 3, 400, (20.0, 20.0), np.random.default_rng(0))
+    assert copies.shape == (6, 4000)
+    noise = copies[0] - fit_length(raw[0], 4000, 0)  # at least the edges hold noise only
+    edge = np.sqrt(np.mean(noise[:1000] ** 2))
+    assert 0.5 * 0.1 * 0.5 / np.sqrt(2) < edge < 2 * 0.1 * 0.5 / np.sqrt(2)  # 20 dB under the tone's RMS
+    coefficients = np.random.default_rng(1).normal(size=(2, 13, 12)).astype(np.float32)
+    stats = mfcc_statistics(coefficients, segments=3)
+    assert stats.shape == (2, 13 * 4)
+    np.testing.assert_allclose(stats[0, :13], coefficients[0, :, :4].mean(axis=1), atol=1e-6)
+    np.testing.assert_allclose(stats[0, 39:], coefficients[0].std(axis=1), atol=1e-6)
+
+
+def test_listener_trains_saves_loads_and_transcribes_at_any_rate(tmp_path):
+    from keras_models.audio import Features
+    from nnlab.data.audio import fit_all
+    from nnlab.recipes.audio import Listener, NetworkSettings, train_listener
+
+    rng = np.random.default_rng(0)
+    pitches = {"low": 300.0, "high": 1500.0}
+    waves, labels = [], []
+    for k, hz in enumerate(pitches.values()):
+        for _ in range(24):
+            waves.append(tone(rng.uniform(0.2, 0.4), 8000, hz * rng.uniform(0.95, 1.05)))
+            labels.append(k)
+    order = rng.permutation(len(waves))
+    x, y = fit_all([waves[i] for i in order], 4000), np.array(labels)[order]
+    settings = NetworkSettings(cnn_filters=(4,), epochs=8, batch_size=8, patience=0, dropout=0.0)
+    listener = train_listener(x, y, tuple(pitches), np.arange(32), np.arange(32, 40), np.arange(40, 48),
+                              features=Features(), samples=4000, settings=settings, normalisation="clip", seed=0)
+    assert listener.heldout_accuracy >= 0.9
+    back = Listener.load(listener.save(tmp_path / "listener"))
+    clips = [tone(0.3, 16000, 300.0), tone(0.3, 16000, 1500.0)]  # another rate: resampled to 8 kHz
+    np.testing.assert_allclose(back.probabilities(clips, 16000), listener.probabilities(clips, 16000), atol=1e-5)
+    assert back.transcribe(clips, 16000) == ["low", "high"] and back.heldout_accuracy == listener.heldout_accuracy
+    with pytest.raises(UserError, match="no trained listener in .*`nnlab run audio-classes`"):
+        Listener.load(tmp_path / "nothing")
+
+
+# --- the lesson -------------------------------------------------------------------------------------------
+
+def test_lesson_runs_on_a_folder_of_clips_with_recordings_kept_whole(tmp_path):
+    from lessons import audio_classes as lesson
+    from nnlab.runner import RunOptions, run_lesson
+
+    root = tmp_path / "birds"
+    rng = np.random.default_rng(0)
+    for label, hz in (("low", 300.0), ("high", 1500.0), ("mid", 800.0)):
+        for i in range(3):
+            write_pcm16(root / label / f"rec{i}.wav", tone(rng.uniform(1.2, 2.0), 16000, hz), 16000)
+    options = RunOptions(workdir=tmp_path / "runs", quick=True, data=str(root),
+                         only=("data", "baseline", "cnn-log-mel-dataset-norm+shift-noise+specaugment"))
+    data = lesson.load_data(lesson.make_config(options), options)
+    split = data.splits["recording"]
+    assert {tuple(sorted(set(data.groups[split[s]]))) for s in split}.__len__() == 3
+    assert not set(data.groups[split["test"]]) & set(data.groups[split["train"]])
+    assert data.speakers is None and data.class_names == ("high", "low", "mid")
+    summary = run_lesson(lesson, options)
+    report = summary.report.read_text(encoding="utf-8")
+    assert "folder birds" in report and "## (c) Features" in report and "(e) A voice never heard" not in report
+    assert "*mfcc-stats-logreg*" in report and "`cnn-log-mel-dataset-norm+shift-noise+specaugment`" in report
+
+
+def test_bad_data_folder_is_one_line_and_exit_2(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = run_cli(["run", "audio-classes", "--quick", "--data", str(tmp_path / "empty"),
+                      "--workdir", str(tmp_path / "runs")], cli_env(tmp_path))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "found 0 class folders" in result.stderr and "<class>/<clip>.wav" in result.stderr
+
+
+def test_lesson_runs_quick_on_fsdd(tmp_path):
+    try:
+        fsdd.subset(takes=range(10)).load()
+    except DataError as error:
+        pytest.skip(f"the FSDD recordings are not available here: {error}")
+    workdir = tmp_path / "runs"
+    result = run_cli(["run", "audio-classes", "--quick", "--workdir", str(workdir)], cli_env(tmp_path), timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report_path = workdir / "audio-classes" / "report.md"
+    report = report_path.read_text(encoding="utf-8")
+    rows = table_after(report, "## (c) Features")
+    names = [row[0] for row in rows[1:]]
+    assert names == ["*majority*", "*mfcc-stats-logreg*", "`dense-waveform-dataset-norm`", "`dense-mfcc-dataset-norm`",
+                     "`dense-log-mel-dataset-norm`", "`cnn-log-mel-dataset-norm`"]
+    assert rows[1][-4] == "10.00%"  # the majority class of a balanced set
+    voices = table_after(report, "## (e) A voice never heard")
+    assert voices[0][1] == "test: theo" and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
+    assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report
+    assert {"waveforms.png", "spectrograms.png", "durations.png", "confusion_features.png",
+            "confusion_new-voice.png", "confusion_speaker-id.png"} <= set(linked_pngs_open(report_path))

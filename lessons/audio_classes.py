@@ -1,0 +1,570 @@
+"""Lesson 20 · audio-classes: the bird-song practicum's pipeline on real recordings (Neural Networks 2,
+lesson 8): load, analyse, build the sample, normalise, several networks, and the split that tells the truth.
+
+What it teaches:
+  (a) what the recordings are: counts per speaker and digit (class balance), durations, levels (RMS in
+      dB below full scale), a few waveforms and their log-mel spectrograms;
+  (b) the sample: every clip padded or cropped to one second around its middle (nnlab/data/audio.py);
+      features by `keras.layers.MelSpectrogram` (25 ms Hann windows every 10 ms, 40 mel bands, dB,
+      floored 80 dB below each clip's peak; its from-scratch twin is tf_raw/spectrogram.py) and MFCCs
+      (DCT of the log-mel); two splits: the dataset's own (takes 0-4 of every speaker test, 5-9
+      validation) and leave-one-speaker-out (six folds: a voice never heard, as a new recording of a
+      bird is a new bird);
+  (c) features: raw waveform vs MFCC vs log-mel under a dense net, and a small 2-D CNN on log-mel,
+      against the majority class and a classical peer a practitioner tries first (per-coefficient MFCC
+      means over three time segments + standard deviations, logistic regression);
+  (d) normalisation (dataset statistics per mel band vs per clip) and augmentation (time shift + added
+      noise as extra training copies; SpecAugment time/frequency masks inside the network);
+  (e) the gap: the same models leave-one-speaker-out, per held-out speaker, and which features,
+      normalisation and augmentation close it;
+  (f) a second task on the same clips: who is speaking (6 speakers);
+  confusion matrices of the best models, learning curves.
+`nnlab run audio-classes --data DIR` runs (a)-(e) on any folder of `<class>/<clip>.wav` (bird species
+from xeno-canto, say): clips cut into windows, every window of a recording on one side of the split.
+
+Data: the Free Spoken Digit Dataset (Jakobovski/free-spoken-digit-dataset, CC BY-SA 4.0): 3,000 clips,
+8 kHz, 6 speakers × 10 digits × 50 takes.
+
+Expected full result (bench/audio_classes.py, seed 0): see README's row 20 (targets: CNN on log-mel
+≥ 99% on the take split; leave-one-speaker-out mean above the peer's by more than the spread over folds;
+majority class 10%).
+
+Run: `nnlab run audio-classes [--quick] [--seed N] [--epochs N] [--data DIR]`.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from keras_models.audio import Features
+from nnlab.data.bundles import Bundle
+from nnlab.recipes.audio import NetworkSettings
+from nnlab.runner import GRID_ONLY, REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
+
+SLUG = "audio-classes"
+ACCEPTS_DATA = True
+
+
+@dataclass(frozen=True)
+class Config:
+    clip_seconds: float = 1.0                 # FSDD: every clip padded / cropped to this (20 of 3,000 are longer)
+    takes: int = 50                           # FSDD takes read per (speaker, digit); --quick: fewer
+    val_takes: tuple[int, ...] = (5, 6, 7, 8, 9)   # take split: takes 0-4 test (the dataset's README), these val
+    held_out: tuple[str, ...] = ("george", "jackson", "lucas", "nicolas", "theo", "yweweler")  # speaker folds
+    features: Features = field(default_factory=Features)
+    peer_segments: int = 3                    # MFCC means over this many stretches of the word
+    peer_c: float = 1.0                       # inverse L2 strength of the logistic regression
+    network: NetworkSettings = field(default_factory=NetworkSettings)
+    copies: int = 2                           # shift-and-noise copies of each training clip
+    max_shift_seconds: float = 0.1
+    snr_db: tuple[float, float] = (5.0, 30.0)
+    # --data DIR: recordings resampled to this rate and cut into windows
+    folder_rate: int = 16000
+    window_seconds: float = 1.0
+    hop_seconds: float = 0.5
+    folder_folds: int = 5                     # a fifth of the recordings test, a fifth of the rest validation
+    # every augmentation alone and every normalisation × augmentation for new voices (--quick: the two ends)
+    ablations: bool = field(default=True, metadata=GRID_ONLY)
+    target_take_accuracy: float = field(default=0.99, metadata=REPORT_ONLY)
+    shown_clips: int = field(default=6, metadata=REPORT_ONLY)
+
+
+def make_config(options: RunOptions) -> Config:
+    return apply_run_options(Config(), options, takes=10, val_takes=(5, 6), held_out=("theo",),
+                             network=NetworkSettings(cnn_filters=(8, 16), dense_hidden=(32,), epochs=2,
+                                                     batch_size=32, patience=0),
+                             copies=1, folder_folds=3, ablations=False)
+
+
+QUICK_NOTE = "FSDD takes 0-9 (600 clips), one held-out speaker, tiny networks, 2 epochs: NOT the lesson's results"
+
+
+# ---- data: clips, features, splits ---------------------------------------------------------------
+
+@dataclass
+class Sounds(Bundle):
+    """Clips of one length and one rate with their features and splits.
+
+    waves float32 (N, samples); raw (N,) object: each clip before fitting (for shifting and analysis);
+    labels (N,) index into class_names; speakers (N,) index into speaker_names (FSDD; None for a folder);
+    groups (N,) recording id (a folder's windows); features: {"waveform" | "mfcc" | "log-mel": (N, bins,
+    frames)}; active (N, frames) bool: frames inside the clip, not its padding; splits: {name: {"train" |
+    "val" | "test": indices}}: "take" or "recording", and "speaker:<name>" per held-out speaker."""
+
+    waves: np.ndarray
+    raw: np.ndarray
+    labels: np.ndarray
+    class_names: tuple[str, ...]
+    speakers: np.ndarray | None
+    speaker_names: tuple[str, ...]
+    groups: np.ndarray
+    rate: int
+    features: dict[str, np.ndarray]
+    active: np.ndarray
+    splits: dict[str, dict[str, np.ndarray]]
+    source: str                               # "fsdd" or "folder"
+
+    @property
+    def main_split(self) -> str:
+        return "take" if self.source == "fsdd" else "recording"
+
+    def details(self) -> dict:
+        main = self.splits[self.main_split]
+        return {"sizes": {s: len(main[s]) for s in ("train", "val", "test")}, "source": self.source,
+                "class_names": list(self.class_names), "speaker_names": list(self.speaker_names),
+                "rate": self.rate, "samples": self.waves.shape[1],
+                "feature_shapes": {k: list(v.shape[1:]) for k, v in self.features.items()},
+                "split_sizes": {name: {s: len(i) for s, i in split.items()} for name, split in self.splits.items()}}
+
+
+def active_frames(lengths: np.ndarray, samples: int, features: Features) -> np.ndarray:
+    """(N, frames) bool: frame t (centred on sample t·stride) lies inside the clip, which `fit_length`
+    put in the middle of the window."""
+    centres = np.arange(features.frames(samples)) * features.sequence_stride
+    start = (samples - np.minimum(lengths, samples)) // 2
+    return (centres[None, :] >= start[:, None]) & (centres[None, :] < (start + np.minimum(lengths, samples))[:, None])
+
+
+def take_splits(takes: np.ndarray, speakers: np.ndarray, config: Config, speaker_names) -> dict:
+    """The take split (takes 0-4 test, `val_takes` validation, the rest train) and one leave-one-speaker-out
+    split per held-out speaker (that speaker's every clip test, the others' `val_takes` validation)."""
+    from nnlab.data.datasets import fsdd
+
+    is_test, is_val = np.isin(takes, list(fsdd.TEST_TAKES)), np.isin(takes, config.val_takes)
+    splits = {"take": {"train": np.flatnonzero(~is_test & ~is_val), "val": np.flatnonzero(is_val),
+                       "test": np.flatnonzero(is_test)}}
+    for name in config.held_out:
+        out = speakers == speaker_names.index(name)
+        splits[f"speaker:{name}"] = {"train": np.flatnonzero(~out & ~is_val), "val": np.flatnonzero(~out & is_val),
+                                     "test": np.flatnonzero(out)}
+    return splits
+
+
+def load_data(config: Config, options: RunOptions) -> Sounds:
+    from nnlab.recipes.audio import feature_arrays
+
+    if getattr(options, "data", None):
+        return load_folder(Path(options.data), config)
+    from nnlab.data.audio import fit_all
+    from nnlab.data.datasets import fsdd
+
+    loaded = fsdd.subset(takes=range(config.takes)).load()
+    a = loaded.arrays
+    samples = round(config.clip_seconds * fsdd.SAMPLE_RATE)
+    waves = fit_all(a["waves"], samples)
+    features = replace(config.features, sampling_rate=fsdd.SAMPLE_RATE)
+    lengths = np.array([len(w) for w in a["waves"]])
+    return Sounds(waves, a["waves"], a["digits"], fsdd.DIGITS, a["speakers"], fsdd.SPEAKERS, np.arange(len(waves)),
+                  fsdd.SAMPLE_RATE, feature_arrays(waves, features), active_frames(lengths, samples, features),
+                  take_splits(a["takes"], a["speakers"], config, fsdd.SPEAKERS), "fsdd",
+                  dataset=loaded.name, sha256=loaded.sha256)
+
+
+def load_folder(root: Path, config: Config) -> Sounds:
+    """`--data DIR`: every `<class>/<clip>.wav` cut into windows; test and validation take whole recordings."""
+    from nnlab.data.audio import group_split, read_clip_folder
+    from nnlab.data.fetch import sha256_of
+    from nnlab.recipes.audio import feature_arrays
+
+    length = round(config.window_seconds * config.folder_rate)
+    clips = read_clip_folder(root, rate=config.folder_rate, length=length,
+                             hop=round(config.hop_seconds * config.folder_rate), min_recordings=config.folder_folds)
+    rest, test = group_split(clips.labels, clips.recordings, config.folder_folds, 0, seed=0)
+    train, val = group_split(clips.labels[rest], clips.recordings[rest], config.folder_folds - 1, 0, seed=0)
+    features = folder_features(config)
+    digest = hashlib.sha256("".join(f"{n}:{sha256_of(root / n)};" for n in clips.recording_names).encode()).hexdigest()
+    raw = np.empty(len(clips.waves), dtype=object)
+    raw[:] = list(clips.waves)
+    return Sounds(clips.waves, raw, clips.labels, clips.class_names, None, (), clips.recordings, clips.rate,
+                  feature_arrays(clips.waves, features), np.ones((len(clips.waves), features.frames(length)), bool),
+                  {"recording": {"train": rest[train], "val": rest[val], "test": test}}, "folder",
+                  dataset=f"folder {root.name}", sha256=digest,
+                  notes=[f"{len(clips.recording_names)} recordings of {len(clips.class_names)} classes from {root}, "
+                         f"cut into {len(clips.waves)} windows of {config.window_seconds:g} s"])
+
+
+def folder_features(config: Config) -> Features:
+    """The spectrogram settings for `--data DIR`: the FSDD framing (25 ms every 10 ms) at the folder's rate."""
+    return Features.for_rate(config.folder_rate, mel_bins=config.features.mel_bins, mfcc=config.features.mfcc,
+                             top_db=config.features.top_db)
+
+
+def features_of(config: Config, data: Sounds) -> Features:
+    """The spectrogram settings of this data (FSDD's 8 kHz or the folder's rate)."""
+    return config.features if data.source == "fsdd" else folder_features(config)
+
+
+# ---- the experiment grid -------------------------------------------------------------------------
+
+def grid(config: Config, data: Sounds) -> list[Variant]:
+    main = data.main_split
+    cnn = {"model": "cnn", "feature": "log-mel", "normalisation": "dataset", "augment": [], "task": "digit"}
+
+    def net(experiment: str, split: str, **changes) -> Variant:
+        p = {**cnn, **changes, "split": split}
+        name = (f"{p['model']}-{p['feature']}-{p['normalisation']}-norm"
+                + "".join(f"+{a}" for a in p["augment"]) + ("" if split == main else "-by-speaker"))
+        return Variant(experiment, name if p["task"] == "digit" else f"{p['task']}-{name}", p)
+
+    variants = [Variant("data", "recordings", {"model": "none"}),
+                Variant("baseline", "majority", {"model": "majority", "split": main, "task": "digit"}),
+                Variant("baseline", "mfcc-stats-logreg", {"model": "peer", "split": main, "task": "digit"})]
+    variants += [net("features", main, model="dense", feature=f) for f in ("waveform", "mfcc", "log-mel")]
+    variants.append(net("features", main))
+    variants.append(net("normalisation", main, normalisation="clip"))
+    both = ["shift-noise", "specaugment"]
+    alone = [["shift-noise"], ["specaugment"]] if config.ablations else []
+    variants += [net("augmentation", main, augment=a) for a in alone + [both]]
+    if data.speakers is None:
+        return variants
+    variants += [Variant("new-voice", "majority-by-speaker", {"model": "majority", "split": "speaker", "task": "digit"}),
+                 Variant("new-voice", "mfcc-stats-logreg-by-speaker", {"model": "peer", "split": "speaker", "task": "digit"}),
+                 net("new-voice", "speaker", model="dense", feature="mfcc", normalisation="clip")]
+    combinations = [(n, a) for n in ("dataset", "clip") for a in ([], both)]
+    variants += [net("new-voice", "speaker", normalisation=n, augment=a) for n, a in combinations
+                 if config.ablations or (n, a) in (("dataset", []), ("clip", both))]
+    variants += [Variant("speaker-id", "speaker-majority", {"model": "majority", "split": main, "task": "speaker"}),
+                 Variant("speaker-id", "speaker-mfcc-stats-logreg", {"model": "peer", "split": main, "task": "speaker"}),
+                 net("speaker-id", main, task="speaker")]
+    return variants
+
+
+# ---- training and scoring ------------------------------------------------------------------------
+
+def folds(data: Sounds, split: str) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """(fold name, indices) of a variant's split: one fold, or one per held-out speaker."""
+    if split == "speaker":
+        return [(name.split(":", 1)[1], s) for name, s in data.splits.items() if name.startswith("speaker:")]
+    return [(split, data.splits[split])]
+
+
+def targets(data: Sounds, task: str) -> tuple[np.ndarray, tuple[str, ...]]:
+    return (data.labels, data.class_names) if task == "digit" else (data.speakers, data.speaker_names)
+
+
+def train(variant: Variant, data: Sounds, config: Config, seed: int) -> Outcome:
+    p = variant.params
+    if p["model"] == "none":
+        return recordings_outcome(data, config)
+    y, names = targets(data, p["task"])
+    per_fold, history, info = {}, {}, {}
+    y_true, y_pred = [], []
+    for fold, index in folds(data, p["split"]):
+        label = f"{variant.name} [{fold}]"
+        scores, predicted, fold_history, fold_info = fit_fold(p, data, config, index, y, len(names), label, seed)
+        per_fold[fold] = scores
+        y_true.append(y[index["test"]])
+        y_pred.append(predicted)
+        history = history or fold_history  # the curves of the first fold stand for the others
+        info.update({f"{fold}_{k}": v for k, v in fold_info.items()})
+    y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
+    metrics = {s: {"accuracy": float(np.mean([f[s] for f in per_fold.values()]))} for s in ("train", "val", "test")}
+    tests = [f["test"] for f in per_fold.values()]
+    info.update({"fold_accuracy": {k: f["test"] for k, f in per_fold.items()}, "fold_std": float(np.std(tests)),
+                 "parameters": info.get(f"{next(iter(per_fold))}_parameters"),
+                 "epochs_run": info.get(f"{next(iter(per_fold))}_epochs_run")})
+    return Outcome(metrics, history, info, {"test_true": y_true, "test_pred": y_pred})
+
+
+def fit_fold(p: dict, data: Sounds, config: Config, index: dict, y: np.ndarray, n_classes: int, label: str,
+             seed: int) -> tuple[dict, np.ndarray, dict, dict]:
+    """Train one model of `p` on one fold: ({split: accuracy}, test predictions, history, info)."""
+    train_i, val_i, test_i = index["train"], index["val"], index["test"]
+    if p["model"] == "majority":
+        majority = int(np.bincount(y[train_i], minlength=n_classes).argmax())
+        return ({s: float(np.mean(y[i] == majority)) for s, i in index.items()}, np.full(len(test_i), majority),
+                {}, {"parameters": 0})
+    if p["model"] == "peer":
+        return peer_fold(data, config, index, y)
+    import keras
+
+    from keras_models.audio import Normaliser
+    from keras_models.training import predict_classes
+    from nnlab.recipes.audio import feature_arrays, fit_network, shifted_noisy_copies
+
+    x = data.features[p["feature"]]
+    x_train, y_train = x[train_i], y[train_i]
+    if "shift-noise" in p["augment"]:
+        rng = np.random.default_rng(seed)
+        copies = shifted_noisy_copies(data.raw[train_i], data.waves.shape[1], config.copies,
+                                      round(config.max_shift_seconds * data.rate), config.snr_db, rng)
+        x_train = np.concatenate([x_train, feature_arrays(copies, features_of(config, data))[p["feature"]]])
+        y_train = np.concatenate([y_train] + [y[train_i]] * config.copies)
+    settings = replace(config.network, model=p["model"], spec_augment="specaugment" in p["augment"])
+    normaliser = Normaliser.fit(x_train, p["normalisation"])
+    keras.utils.set_random_seed(seed)
+    model, fitted = fit_network(settings, normaliser, x_train, y_train, x[val_i], y[val_i], n_classes,
+                                label=label, seed=seed)
+    predicted = {split: predict_classes(model, normaliser(x[i])).argmax(axis=1) for split, i in index.items()}
+    accuracy = {split: float(np.mean(predicted[split] == y[i])) for split, i in index.items()}
+    return accuracy, predicted["test"], fitted.history, {
+        "parameters": int(model.count_params()), "epochs_run": fitted.epochs_run,
+        "seconds_per_epoch": fitted.seconds_per_epoch, "train_clips": len(y_train)}
+
+
+def peer_fold(data: Sounds, config: Config, index: dict, y: np.ndarray) -> tuple[dict, np.ndarray, dict, dict]:
+    """The classical peer: MFCC statistics of the spoken frames, standardised, logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from keras_models.audio import mfcc_statistics
+
+    stats = mfcc_statistics(data.features["mfcc"], config.peer_segments, data.active)
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=config.peer_c, max_iter=3000))
+    model.fit(stats[index["train"]], y[index["train"]])
+    accuracy = {s: float(model.score(stats[i], y[i])) for s, i in index.items()}
+    return accuracy, model.predict(stats[index["test"]]), {}, {"parameters": int(model[-1].coef_.size
+                                                                                  + model[-1].intercept_.size)}
+
+
+def recordings_outcome(data: Sounds, config: Config) -> Outcome:
+    """What the recordings are: per class (and speaker) counts, durations and levels; a few clips to show."""
+    lengths = np.array([len(w) for w in data.raw]) / data.rate
+    levels = np.array([20 * np.log10(np.sqrt(np.mean(np.square(w))) + 1e-12) for w in data.raw])
+    who = data.speakers if data.speakers is not None else np.zeros(len(data.labels), int)
+    who_names = data.speaker_names or ("all",)
+    table = [{"who": who_names[s], "clips": int(np.sum(who == s)),
+              **{c: int(np.sum((who == s) & (data.labels == k))) for k, c in enumerate(data.class_names)},
+              "seconds min": float(lengths[who == s].min()), "seconds mean": float(lengths[who == s].mean()),
+              "seconds max": float(lengths[who == s].max()), "level dBFS": float(np.median(levels[who == s]))}
+             for s in range(len(who_names)) if np.any(who == s)]
+    rng = np.random.default_rng(0)
+    shown = []
+    for k in range(min(config.shown_clips, len(data.class_names))):
+        members = np.flatnonzero(data.labels == k)
+        shown.append(int(rng.choice(members)))
+    too_long = int(np.sum(lengths * data.rate > data.waves.shape[1]))
+    return Outcome({}, artifacts={"table": table, "seconds": lengths.tolist(), "levels": levels.tolist(),
+                                  "shown": shown, "too_long": too_long,
+                                  "shown_waves": [data.raw[i].tolist() for i in shown],
+                                  "shown_log_mel": [data.features["log-mel"][i].tolist() for i in shown],
+                                  "shown_names": [describe(data, i) for i in shown]})
+
+
+def describe(data: Sounds, i: int) -> str:
+    who = f", {data.speaker_names[data.speakers[i]]}" if data.speakers is not None else ""
+    return f"'{data.class_names[data.labels[i]]}'{who}"
+
+
+# ---- report --------------------------------------------------------------------------------------
+
+def split_of(record) -> str:
+    return record.params.get("split", "")
+
+
+def accuracy_row(record, extra: dict | None = None) -> dict:
+    baseline = record.params.get("model") in ("majority", "peer")
+    return {"variant": f"*{record.variant}*" if baseline else f"`{record.variant}`",
+            **(extra or {}), "train acc": record.metric("train", "accuracy"), "val acc": record.metric("val", "accuracy"),
+            "test acc": record.metric("test", "accuracy"), "parameters": record.info.get("parameters"),
+            "epochs": record.info.get("epochs_run"), "wall s": record.wall_seconds}
+
+
+def table(rows) -> str:
+    from reports.tables import count, markdown_table, number, percent
+
+    formats = {"train acc": percent, "val acc": percent, "test acc": percent, "parameters": count, "epochs": count,
+               "wall s": lambda v: number(v, 1), "mean": percent, "± std over folds": percent}
+    return markdown_table(rows, formats={**formats, **{k: percent for row in rows for k in row if k.startswith("test: ")}})
+
+
+def recordings_section(view, record) -> list[str]:
+    from reports import plots
+    from reports.tables import markdown_table, number
+
+    info = view.data_info
+    a = {name: view.artifact(record, name) for name in ("table", "seconds", "levels", "shown", "too_long",
+                                                        "shown_waves", "shown_log_mel", "shown_names")}
+    rate = info["rate"]
+    rows = [{k: (number(v, 2) if isinstance(v, float) else v) for k, v in row.items()} for row in a["table"]]
+    durations = plots.histograms({"all clips": a["seconds"]}, np.linspace(0, max(a["seconds"]) + 0.05, 40),
+                                 view.figure("durations.png"), title="Clip durations: most words take under half a second",
+                                 xlabel="duration (s)", ylabel="share of clips")
+    waves = plots.waveform_panels([(n, np.asarray(w)) for n, w in zip(a["shown_names"], a["shown_waves"])], rate,
+                                  view.figure("waveforms.png"), title="Waveforms of one clip per class, as recorded")
+    features = Features.for_rate(rate, mel_bins=view.setting("features", {}).get("mel_bins", 40))
+    spectrograms = plots.spectrogram_panels(
+        [(n, np.asarray(s)) for n, s in zip(a["shown_names"], a["shown_log_mel"])], view.figure("spectrograms.png"),
+        title="The same clips as log-mel spectrograms (the CNN's input before normalisation)",
+        seconds_per_frame=features.seconds_per_frame(), band_hz=features.band_hz())
+    return [f"## (a) The recordings\n\nCounts per {'speaker' if info['source'] == 'fsdd' else 'folder'} and class, "
+            "durations, and median level (RMS in dB below full scale). A balanced design: every class equally "
+            f"often, so the majority class scores 1/{len(info['class_names'])}. {a['too_long']} clips are longer "
+            f"than the {info['samples'] / rate:g} s window and lose their ends.\n\n"
+            + markdown_table(rows, columns=["who", "clips", *info["class_names"], "seconds min", "seconds mean",
+                                            "seconds max", "level dBFS"]),
+            view.image(durations, "histogram of clip durations"), view.image(waves, "waveforms"),
+            view.image(spectrograms, "log-mel spectrograms")]
+
+
+def sample_section(view) -> str:
+    from reports.tables import markdown_table
+
+    info = view.data_info
+    shapes = ", ".join(f"{k} {' × '.join(map(str, v))}" for k, v in info["feature_shapes"].items())
+    rows = [{"split": name, **sizes} for name, sizes in info["split_sizes"].items()]
+    return ("## (b) The sample\n\nEvery clip padded or cropped to one length around its middle; features per clip "
+            f"(bins × frames): {shapes}. Log-mel by `keras.layers.MelSpectrogram` (its floor applied per clip, "
+            "not per batch), MFCC its DCT. The take split follows the dataset's README (takes 0-4 test); "
+            "`speaker:NAME` holds out every clip of one voice (the other speakers' validation takes stop "
+            "training).\n\n" + markdown_table(rows))
+
+
+def main_table_section(view, experiments: tuple[str, ...], title: str, text: str) -> str:
+    records = view.experiment("baseline") + [r for e in experiments for r in view.experiment(e)]
+    rows = [accuracy_row(r, {"feature": r.params.get("feature", "mfcc-stats" if r.params.get("model") == "peer" else "–"),
+                             "normalisation": r.params.get("normalisation", "–"),
+                             "augmentation": ", ".join(r.params.get("augment", [])) or "–"}) for r in records]
+    return f"## {title}\n\n{text}\n\n" + table(rows)
+
+
+def new_voice_section(view) -> str:
+    records = view.experiment("new-voice")
+    if not records:
+        return ""
+    rows = []
+    for r in records:
+        folds_ = r.info.get("fold_accuracy", {})
+        rows.append({"variant": f"`{r.variant}`", **{f"test: {k}": v for k, v in folds_.items()},
+                     "mean": r.metric("test", "accuracy"), "± std over folds": r.info.get("fold_std")})
+    gaps = []
+    for r in records:
+        twin = take_twin(view, r)
+        if twin is not None:
+            gaps.append({"model": f"`{twin.variant}`", "take split": twin.metric("test", "accuracy"),
+                         "new voice (mean)": r.metric("test", "accuracy"),
+                         "gap": twin.metric("test", "accuracy") - r.metric("test", "accuracy")})
+    from reports.tables import markdown_table, percent
+
+    n_folds = len(records[0].info.get("fold_accuracy", {}))
+    return ("## (e) A voice never heard: leave one speaker out\n\nEach model trained once per held-out speaker "
+            f"({n_folds} folds) on the other speakers and tested on every clip of that one; per held-out speaker "
+            "accuracy, the mean and the spread over folds.\n\n" + table(rows)
+            + "\n\n### The gap: the same model on the take split and on a new voice\n\n"
+            + markdown_table(gaps, formats={"take split": percent, "new voice (mean)": percent, "gap": percent}))
+
+
+def take_twin(view, record):
+    """The take-split record of the same model as a leave-one-speaker-out record, if it was trained."""
+    p = record.params
+    same = [r for r in view.records if split_of(r) not in ("speaker", "")
+            and r.params.get("task") == p.get("task") and r.params.get("model") == p.get("model")
+            and r.params.get("feature") == p.get("feature") and r.params.get("normalisation") == p.get("normalisation")
+            and r.params.get("augment") == p.get("augment")]
+    return same[0] if same else None
+
+
+def chosen_cnn(view):
+    """The CNN on log-mel for digits on the main split with the best validation accuracy: the one the
+    take-split target is judged on (chosen without looking at the test set)."""
+    return best([r for r in view.records if r.params.get("model") == "cnn" and r.params.get("task") == "digit"
+                 and split_of(r) not in ("speaker", "")])
+
+
+def best(records):
+    return max(records, key=lambda r: (r.metric("val", "accuracy"), r.metric("test", "accuracy")), default=None)
+
+
+def report_sections(view) -> list[str]:
+    from reports import plots
+    from reports.classification import confusion_section
+
+    info = view.data_info
+    data_record = next(iter(view.experiment("data")), None)
+    sections = recordings_section(view, data_record) if data_record is not None else []
+    sections.append(sample_section(view))
+    peer = "a classical peer (*mfcc-stats-logreg*: per-coefficient MFCC means over three stretches of the word and " \
+           "standard deviations, standardised, logistic regression)"
+    sections.append(main_table_section(view, ("features",), "(c) Features: waveform, MFCC, log-mel; dense and CNN",
+                                       f"Test accuracy on the {info['sizes']['test']:,} held-out clips against the "
+                                       f"majority class and {peer}. Dense nets flatten the feature; the CNN reads "
+                                       "the log-mel spectrogram as an image."))
+    sections.append(main_table_section(view, ("normalisation", "augmentation"), "(d) Normalisation and augmentation",
+                                       "The CNN on log-mel with per-clip normalisation instead of dataset statistics, "
+                                       "and with augmentation: *shift-noise* adds shifted copies of each training "
+                                       "clip with white noise at 5-30 dB SNR; *specaugment* masks random mel bands "
+                                       "and stretches of time in every training batch."))
+    sections.append(new_voice_section(view))
+    if view.experiment("speaker-id"):
+        rows = [accuracy_row(r) for r in view.experiment("speaker-id")]
+        sections.append("## (f) Who is speaking: six speakers, the take split\n\n" + table(rows))
+    digit_models = [r for r in view.records if r.params.get("task") == "digit" and r.params.get("model") in ("cnn", "dense")]
+    chosen = best([r for r in digit_models if split_of(r) != "speaker"])
+    voice = best([r for r in digit_models if split_of(r) == "speaker"])
+    for record, what in ((chosen, "the take split"), (voice, "new voices (every fold's test clips)")):
+        if record is not None:
+            sections.append(f"### Confusions: `{record.variant}` on {what}\n\n"
+                            + confusion_section(view, record, info["class_names"]))
+    speaker_cnn = next((r for r in view.experiment("speaker-id") if r.params.get("model") == "cnn"), None)
+    if speaker_cnn is not None:
+        sections.append(f"### Confusions: `{speaker_cnn.variant}`\n\n"
+                        + confusion_section(view, speaker_cnn, info["speaker_names"]))
+    curves = {r.variant: r.history for r in digit_models if r.history and split_of(r) != "speaker"}
+    if curves:
+        path = plots.learning_curves(curves, view.figure("curves_accuracy.png"),
+                                     title="Accuracy per epoch (take split)", ylabel="accuracy")
+        sections.append("## Learning curves\n\n" + view.image(path, "accuracy per epoch"))
+    return [s for s in sections if s]
+
+
+def conclusions(view) -> list[str]:
+    lines = []
+    main = [r for r in view.records if r.params.get("task") == "digit" and split_of(r) not in ("speaker", "")]
+    by_name = {r.variant: r for r in view.records}
+    majority, peer = by_name.get("majority"), by_name.get("mfcc-stats-logreg")
+    nets = [r for r in main if r.params.get("model") in ("cnn", "dense")]
+    if nets:
+        ranked = sorted(nets, key=lambda r: -r.metric("test", "accuracy"))
+        lines.append("(c, d) Test accuracy, best first: " + ", ".join(
+            f"`{r.variant}` {100 * r.metric('test', 'accuracy'):.1f}%" for r in ranked)
+            + (f"; majority class {100 * majority.metric('test', 'accuracy'):.1f}%" if majority else "")
+            + (f"; peer {100 * peer.metric('test', 'accuracy'):.1f}%." if peer else "."))
+    chosen = chosen_cnn(view)
+    target = view.setting("target_take_accuracy", Config.target_take_accuracy)
+    if chosen is not None and view.data_info.get("source") == "fsdd":
+        accuracy = chosen.metric("test", "accuracy")
+        verdict = ("met" if accuracy >= target else "NOT met") if not view.quick else "applies to a full run"
+        lines.append(f"Target (CNN on log-mel ≥ {100 * target:.0f}% on the take split; the variant chosen on "
+                     f"validation accuracy, `{chosen.variant}`): {verdict} ({100 * accuracy:.1f}%).")
+    voices = [r for r in view.experiment("new-voice") if r.params.get("model") in ("cnn", "dense")]
+    voice_peer = by_name.get("mfcc-stats-logreg-by-speaker")
+    if voices and voice_peer is not None:
+        top = max(voices, key=lambda r: r.metric("test", "accuracy"))
+        folds_top, folds_peer = top.info["fold_accuracy"], voice_peer.info["fold_accuracy"]
+        differences = np.array([folds_top[k] - folds_peer[k] for k in folds_top])
+        margin, spread = float(differences.mean()), float(top.info["fold_std"])
+        hardest = min(folds_top, key=folds_top.get)
+        p = top.params
+        lines.append(f"(e) New voices: the best network `{top.variant}` (feature {p['feature']}, {p['normalisation']} "
+                     f"normalisation, augmentation {', '.join(p['augment']) or 'none'}) reaches "
+                     f"{100 * top.metric('test', 'accuracy'):.1f}% ± {100 * spread:.1f}% over held-out speakers "
+                     f"(hardest: {hardest}, {100 * folds_top[hardest]:.1f}%) against the peer's "
+                     f"{100 * voice_peer.metric('test', 'accuracy'):.1f}% ± {100 * voice_peer.info['fold_std']:.1f}%: "
+                     f"{100 * margin:+.1f} points on average.")
+        met = margin > spread
+        lines.append("Target (leave-one-speaker-out mean above the peer's by more than the spread over folds): "
+                     + ((f"{'met' if met else 'NOT met'}" if not view.quick else "applies to a full run")
+                        + f" ({100 * margin:+.1f} points vs spread {100 * spread:.1f})."))
+        for r in (top, voice_peer):
+            twin = take_twin(view, r)
+            if twin is not None:
+                lines.append(f"The gap for `{twin.variant}`: {100 * twin.metric('test', 'accuracy'):.1f}% on the take "
+                             f"split vs {100 * r.metric('test', 'accuracy'):.1f}% on new voices "
+                             f"({100 * (twin.metric('test', 'accuracy') - r.metric('test', 'accuracy')):.1f} points).")
+        same = [r for r in voices if r.params.get("model") == "cnn"]
+        if len(same) >= 2:
+            ranked = sorted(same, key=lambda r: -r.metric("test", "accuracy"))
+            lines.append("New-voice accuracy of the CNN by normalisation and augmentation: " + ", ".join(
+                f"{r.params['normalisation']} norm{' + ' + ' + '.join(r.params['augment']) if r.params['augment'] else ''} "
+                f"{100 * r.metric('test', 'accuracy'):.1f}%" for r in ranked) + ".")
+    speakers = {r.params.get("model"): r for r in view.experiment("speaker-id")}
+    if "cnn" in speakers:
+        lines.append(f"(f) Who is speaking: CNN {100 * speakers['cnn'].metric('test', 'accuracy'):.1f}%"
+                     + (f", peer {100 * speakers['peer'].metric('test', 'accuracy'):.1f}%" if "peer" in speakers else "")
+                     + (f", majority {100 * speakers['majority'].metric('test', 'accuracy'):.1f}%" if "majority" in speakers else "")
+                     + " of the test takes.")
+    return lines
