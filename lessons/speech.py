@@ -16,10 +16,11 @@ What it teaches:
       same number of frames, so the vowels of 45 takes line up before they are averaged) and stretched back
       to the predicted duration; against the baselines "one average word" (the same spectrogram for every
       request) and "class average" (each (digit, speaker)'s mean aligned spectrogram, no network);
-  (d) judged by a listener that is not the generator: a digit classifier trained on the real training
-      recordings (the audio-classes lesson's CNN on log-mel) transcribes every synthesised clip (each digit
-      in each voice), the real held-out recordings, the same recordings passed through the vocoder, and
-      espeak-ng's digits in several voices; recognition table and confusion matrix;
+  (d) judged by a listener that is not the generator: the audio-classes lesson's digit classifier (its CNN
+      on log-mel, trained on real takes 10-49 of all six speakers, nnlab/recipes/audio.py) transcribes every
+      synthesised clip (each digit in each voice), the real held-out recordings (takes 0-4), the same
+      recordings passed through the vocoder, and espeak-ng's digits in several voices; recognition table
+      and confusion matrix;
   (e) the WAV files of every synthesised digit beside the report, their waveforms and spectrograms next to
       real ones; `nnlab say --digit 7 --speaker theo` says one with the trained network.
 
@@ -62,8 +63,7 @@ class Config:
     batch_size: int = 64
     learning_rate: float = 2e-3
     griffin_lim_iterations: int = 64
-    listener_seconds: float = 1.0          # clips are centred in (or cut to) this window for the listener
-    listener_epochs: int = 30
+    listener_quick: bool = False           # True: the audio-classes listener's seconds-long test version
     sentences: tuple[str, ...] = ("The quick brown fox jumps over the lazy dog.",
                                   "Zero, one, two, three, four, five, six, seven, eight, nine.")
     espeak_voices: tuple[str, ...] = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029")
@@ -72,12 +72,12 @@ class Config:
 
 def make_config(options: RunOptions) -> Config:
     return apply_run_options(Config(), options, speakers=("george", "theo"), train_takes=tuple(range(5, 13)),
-                             test_takes=(0, 1), epochs=10, griffin_lim_iterations=8, listener_epochs=3,
+                             test_takes=(0, 1), epochs=10, griffin_lim_iterations=8, listener_quick=True,
                              sentences=Config.sentences[:1], espeak_voices=("en-us",), shown_speaker="theo")
 
 
-QUICK_NOTE = ("2 speakers × 10 digits × 10 takes, 10 epochs, 8 Griffin-Lim iterations, a listener trained 3 "
-              "epochs: NOT the lesson's results")
+QUICK_NOTE = ("2 speakers × 10 digits × 10 takes, 10 epochs, 8 Griffin-Lim iterations, a listener trained 2 "
+              "epochs on 12 takes: NOT the lesson's results")
 
 
 # ---- data: recordings, their spectrograms, the split ------------------------------------------------
@@ -170,57 +170,22 @@ def load_data(config: Config, options: RunOptions) -> Recordings:
 
 # ---- the listener: a digit classifier trained on real recordings ---------------------------------
 
-def listener_input(waves, config: Config) -> np.ndarray:
-    """Clips of any length at 8 kHz (a sequence) → the listener's input, the log-mel of each clip centred
-    in `listener_seconds`: (N, bins, frames)."""
-    from keras_models.audio import Features, log_mel
-    from nnlab.data.audio import fit_all
-
-    return log_mel(fit_all(list(waves), int(config.listener_seconds * RATE)), Features())
-
-
 def listener_for(data: Recordings, config: Config, seed: int):
-    """The digit classifier of the real training takes: trained once per (data, config, seed), saved, and
-    loaded by every variant that listens. Returns (model, info about its training)."""
-    import keras
+    """The audio-classes lesson's listener (nnlab/recipes/audio.py `fsdd_listener`): its CNN on log-mel,
+    trained on real takes 10-49 of all six speakers, never on anything synthesised. Trained once per seed
+    and saved beside the lesson's models; every variant that listens loads it."""
+    from nnlab.recipes.audio import fsdd_listener
 
-    from keras_models.conv import build_conv_net
-    from keras_models.training import fit_classifier
-    from nnlab.hashing import content_key
-
-    key = content_key(sha256=data.sha256, seconds=config.listener_seconds, epochs=config.listener_epochs,
-                      takes=config.train_takes, seed=seed)[:12]
-    if key in data.cache:
-        return data.cache[key]
-    path = data.model_dir / f"listener-{key}.keras"
-    info = {"listener_file": str(path)}
-    if path.is_file():
-        model = keras.models.load_model(str(path))
-    else:
-        keras.utils.set_random_seed(seed)
-        x = listener_input(data.waves, config)
-        train, test = data.split["train"], data.split["test"]
-        scale = keras.layers.Normalization(mean=float(x[train].mean()), variance=float(x[train].var()))
-        model = build_conv_net(x.shape[1:], 10, filters=(16, 32, 32), kernel_sizes=(3,), dense_units=64,
-                               batch_norm=True, preprocessing=[scale], name="listener")
-        fitted = fit_classifier(model, x[train], data.digits[train], x[test], data.digits[test], optimizer="adam",
-                                epochs=config.listener_epochs, batch_size=64, label="listener")
-        info.update(listener_epochs=fitted.epochs_run, listener_history=fitted.history)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        model.save(str(path))
-    data.cache[key] = (model, info)
-    return model, info
+    folder = data.model_dir / f"listener-seed{seed}{'-quick' if config.listener_quick else ''}"
+    if folder not in data.cache:
+        data.cache[folder] = fsdd_listener(folder, seed=seed, quick=config.listener_quick)
+    return data.cache[folder]
 
 
-def transcribe(listener, waves, config: Config) -> np.ndarray:
-    """The digit the listener hears in each clip: (N,) int."""
-    return np.asarray(listener.predict(listener_input(waves, config), verbose=0)).argmax(axis=1)
-
-
-def heard(listener, waves, asked: np.ndarray, config: Config) -> tuple[float, np.ndarray]:
-    """(share of clips heard as the digit asked for, the digits heard)."""
-    predicted = transcribe(listener, waves, config)
-    return float(np.mean(predicted == asked)), predicted
+def heard(listener, waves, asked: np.ndarray, rate: int = RATE) -> tuple[float, np.ndarray]:
+    """(share of clips heard as the digit asked for, the digits heard (N,))."""
+    predicted = np.array([int(d) for d in listener.transcribe(list(waves), rate)])
+    return float(np.mean(predicted == np.asarray(asked))), predicted
 
 
 # ---- the experiment grid -------------------------------------------------------------------------
@@ -254,13 +219,13 @@ def train(variant: Variant, data: Recordings, config: Config, seed: int) -> Outc
 def listener_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
     """The listener itself: how well it recognises the real held-out recordings (the ceiling of every
     recognition figure below), and example real spectrograms for the report."""
-    listener, info = listener_for(data, config, seed)
+    listener = listener_for(data, config, seed)
     test = data.split["test"]
-    share, predicted = heard(listener, data.waves[test], data.digits[test], config)
-    history = info.pop("listener_history", {})
+    share, predicted = heard(listener, data.waves[test], data.digits[test])
     shown = real_examples(data, config)
-    return Outcome({"real": {"recognised": share}}, history, {**info, "clips": int(len(test))},
-                   {"real_true": data.digits[test].tolist(), "real_pred": predicted.tolist(),
+    info = {"clips": int(len(test)), "listener_heldout_accuracy": listener.heldout_accuracy}
+    return Outcome({"real": {"recognised": share}}, info=info,
+                   artifacts={"real_true": data.digits[test].tolist(), "real_pred": predicted.tolist(),
                     "real_examples": shown})
 
 
@@ -277,7 +242,7 @@ def real_examples(data: Recordings, config: Config) -> dict:
 def engines_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
     """Every engine says every sentence (a row each: available or why not, file, duration); espeak-ng
     also says each digit in each voice, and the listener transcribes those."""
-    from nnlab.data.audio import read_wav, resample
+    from nnlab.data.audio import read_wav
     from nnlab.speech_engines import ENGINES, EngineUnavailable, duration_seconds, speak
 
     folder = data.wav_dir / "engines"
@@ -299,12 +264,11 @@ def engines_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
             for digit in range(10):
                 out = folder / "digits" / f"{digit}-{voice}.wav"
                 speak("espeak-ng", str(digit), out, voice=voice)
-                rate, wave = read_wav(out)
-                digit_waves.append(resample(wave, rate, RATE))
+                rate, wave = read_wav(out)    # every espeak-ng file has its one rate (22,050 Hz)
+                digit_waves.append(wave)
                 digit_asked.append(digit)
                 digit_files.append(str(out.relative_to(data.wav_dir.parent)))
-        listener, _ = listener_for(data, config, seed)
-        share, predicted = heard(listener, digit_waves, np.array(digit_asked), config)
+        share, predicted = heard(listener_for(data, config, seed), digit_waves, np.array(digit_asked), rate)
         metrics["espeak-ng"] = {"recognised": share}
         artifacts.update(espeak_true=digit_asked, espeak_pred=predicted.tolist(), espeak_files=digit_files)
     return Outcome(metrics, info={"clips": len(digit_asked), "sound_root": str(data.wav_dir.parent)},
@@ -318,10 +282,10 @@ def vocoder_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
     first = min(config.test_takes)
     chosen = [i for i in data.split["test"] if data.takes[i] == first]
     waves, errors = zip(*(vocoder.waveform(db, seed) for db in spectrograms_of(data.waves[chosen], config)))
-    listener, _ = listener_for(data, config, seed)
+    listener = listener_for(data, config, seed)
     asked = data.digits[chosen]
-    share, predicted = heard(listener, waves, asked, config)
-    original, _ = heard(listener, data.waves[chosen], asked, config)
+    share, predicted = heard(listener, waves, asked)
+    original, _ = heard(listener, data.waves[chosen], asked)
     return Outcome({"resynthesised": {"recognised": share, "griffin_lim_convergence": float(np.mean(errors))},
                     "original": {"recognised": original}},
                    info={"clips": len(chosen)},
@@ -412,8 +376,7 @@ def synthesis_outcome(name: str, spectrograms: list[np.ndarray], data: Recording
         errors.append(error)
         seconds.append(len(wave) / RATE)
         waves.append(wave)
-    listener, _ = listener_for(data, config, seed)
-    share, predicted = heard(listener, waves, digits, config)
+    share, predicted = heard(listener_for(data, config, seed), waves, digits)
     shown = data.speaker_names.index(config.shown_speaker) if config.shown_speaker in data.speaker_names else 0
     examples = {str(d): {"wave": np.round(waves[i], 4).tolist(), "db": np.round(spectrograms[i], 1).tolist()}
                 for i, d in enumerate(digits) if speakers[i] == shown}
