@@ -112,3 +112,74 @@ def test_say_writes_a_file_and_bad_requests_are_one_line(tmp_path):
                       (["say", "--digit", "12"], "digit from 0 to 9")):
         result = run_cli(args + ["--workdir", str(tmp_path / "runs")], env)
         assert result.returncode == 2 and result.stderr.count("\n") == 1 and fix in result.stderr, (args, result.stderr)
+
+
+# ---- the network, its files, the lesson ----------------------------------------------------------
+
+def test_stretch_frames_moves_time_in_proportion_worked_by_hand():
+    from nnlab.speech_files import stretch_frames
+
+    db = np.array([[0.0, 10.0], [2.0, 20.0], [4.0, 30.0]])
+    np.testing.assert_allclose(stretch_frames(db, 5), [[0, 10], [1, 15], [2, 20], [3, 25], [4, 30]])
+    np.testing.assert_allclose(stretch_frames(db, 2), [[0, 10], [4, 30]])   # the ends stay
+
+
+def test_decoder_shapes_and_the_saved_synthesiser_speaks_the_same(tmp_path):
+    import keras
+    import soundfile
+
+    from keras_models.speech import build_spectrogram_decoder
+    from nnlab.speech_files import Synthesiser, Vocoder, load_synthesiser, save_synthesiser
+
+    keras.utils.set_random_seed(0)
+    model = build_spectrogram_decoder(10, 2, 8, 16, width=12, channels=4)
+    out = model({"digit": np.array([3, 7]), "speaker": np.array([0, 1])})
+    assert tuple(out["spectrogram"].shape) == (2, 8, 16) and tuple(out["log_seconds"].shape) == (2, 1)
+    with pytest.raises(ValueError, match="divisible by 4"):
+        build_spectrogram_decoder(10, 2, 10, 16)
+    vocoder = Vocoder(mel_bins=16, iterations=4)
+    synthesiser = Synthesiser(model, ("george", "theo"), vocoder, 8, True, -40.0, 10.0)
+    loaded = load_synthesiser(save_synthesiser(tmp_path / "m" / "tiny", synthesiser))
+    first, again = synthesiser.spectrograms([3], [1])[0], loaded.spectrograms([3], [1])[0]
+    np.testing.assert_allclose(first, again, atol=1e-5)
+    seconds = loaded.write(3, "theo", tmp_path / "three.wav")
+    info = soundfile.info(str(tmp_path / "three.wav"))
+    assert info.samplerate == RATE and info.duration == pytest.approx(seconds)
+    assert loaded.speaker_name(None) == "george"
+    with pytest.raises(UserError, match="one of george, theo"):
+        loaded.speaker_name("bob")
+
+
+def test_lesson_runs_quick_and_say_speaks_a_digit(tmp_path):
+    from nnlab.data.datasets import fsdd
+    from nnlab.errors import DataError
+    from tests.conftest import linked_pngs_open, table_after
+
+    try:
+        fsdd.subset(speakers=["theo"], takes=[0], digits=[0]).load()
+    except DataError as error:
+        pytest.skip(f"the FSDD recordings are not available here: {error}")
+    workdir = tmp_path / "runs"
+    env = cli_env(tmp_path, NNLAB_OFFLINE="1")
+    result = run_cli(["run", "speech", "--quick", "--workdir", str(workdir)], env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    report_path = workdir / "speech" / "report.md"
+    report = report_path.read_text(encoding="utf-8")
+    engines = table_after(report, "## (a) Ready engines")
+    gtts = next(row for row in engines if row[0] == "gtts")
+    assert gtts[2].startswith("no: gTTS needs the network") and gtts[4] == "–"
+    heard = [row[1] for row in table_after(report, "## (d) What the listener heard")[1:]]
+    assert {"`cnn-log-mel`", "`real-through-griffin-lim`", "`average-word`", "`class-average`",
+            "`decoder-aligned`", "`decoder-padded`"} <= set(heard)
+    assert {"confusion_network.png", "real_vs_synthesised_spectrograms.png", "curves_loss.png"} <= set(
+        linked_pngs_open(report_path))
+    clips = sorted((workdir / "speech" / "wav" / "decoder-aligned").glob("*.wav"))
+    assert len(clips) == 20 and all(duration_seconds(c) > 0.05 for c in clips)
+    assert "applies to a full run; this quick run:" in report
+
+    out = tmp_path / "seven.wav"
+    said = run_cli(["say", "--digit", "7", "--speaker", "theo", "--out", str(out), "--workdir", str(workdir)], env)
+    assert said.returncode == 0, said.stderr[-2000:]
+    assert "quick run: expect noise" in said.stdout and duration_seconds(out) > 0.05
+    unknown = run_cli(["say", "--digit", "7", "--speaker", "bob", "--workdir", str(workdir)], env)
+    assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "one of george, theo" in unknown.stderr
