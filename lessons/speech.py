@@ -440,7 +440,7 @@ def copy_sounds(view) -> None:
 
 
 def engines_section(view, record) -> list[str]:
-    from nnlab.data.audio import read_wav
+    from nnlab.data.audio import resample
     from nnlab.speech_engines import ENGINES
     from reports import plots
     from reports.tables import markdown_table
@@ -454,16 +454,33 @@ def engines_section(view, record) -> list[str]:
              "Each engine says the same sentences into a file; an engine that cannot run here is listed with the "
              "reason and how to get it. " + "; ".join(f"`{n}`: {e.get_it}" for n, e in ENGINES.items())
              + ".\n\n" + markdown_table(table)]
-    spoken = [r for r in rows if r["file"] and r["file"].endswith(".wav")]
+    spoken = [r for r in rows if r["file"]]
     if spoken:
-        panels = []
+        from keras_models.audio import Features, log_mel
+
+        sounds = []
         for r in spoken:
-            rate, wave = read_wav(view.out_dir / r["file"])
-            panels.append((f"{r['engine']}: {r['text'][:40]}", wave, rate))
-        waves = plots.waveform_panels([(n, w) for n, w, _ in panels], panels[0][2], view.figure("engine_waveforms.png"),
-                                      title="What the engines wrote: the waveform of each sentence", columns=1)
-        parts.append(view.image(waves, "engine waveforms"))
+            rate, wave = read_sound(view.out_dir / r["file"])
+            sounds.append((f"{r['engine']}: {r['text'][:48]}", wave, rate))
+        rate = sounds[0][2]   # one engine's files share a rate; another engine's are shown at it
+        resampled = [(name, resample(wave, own, rate)) for name, wave, own in sounds]
+        waves = plots.waveform_panels(resampled, rate, view.figure("engine_waveforms.png"),
+                                      title="What the engines wrote: the waveform of each sentence", columns=2)
+        features = Features.for_rate(rate)
+        spectra = plots.spectrogram_panels(
+            [(name, log_mel(wave[None], features)[0]) for name, wave in resampled],
+            view.figure("engine_spectrograms.png"), title=f"The same sentences as log-mel spectrograms ({rate} Hz)",
+            seconds_per_frame=features.seconds_per_frame(), band_hz=features.band_hz(), columns=2)
+        parts.append(view.image(waves, "engine waveforms") + "\n\n" + view.image(spectra, "engine spectrograms"))
     return parts
+
+
+def read_sound(path: Path) -> tuple[int, np.ndarray]:
+    """A WAV or MP3 file (libsndfile reads both) → (rate, float32 mono samples)."""
+    import soundfile
+
+    samples, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    return int(rate), samples.mean(axis=1)
 
 
 def examples_section(view, listener, best) -> list[str]:
