@@ -539,7 +539,8 @@ def conclusions(view) -> list[str]:
         margin, spread = float(differences.mean()), float(top.info["fold_std"])
         hardest = min(folds_top, key=folds_top.get)
         p = top.params
-        lines.append(f"(e) New voices: the best network `{top.variant}` (feature {p['feature']}, {p['normalisation']} "
+        lines.append(f"(e) New voices: the best of the {len(voices)} networks tried, `{top.variant}` (feature "
+                     f"{p['feature']}, {p['normalisation']} "
                      f"normalisation, augmentation {', '.join(p['augment']) or 'none'}) reaches "
                      f"{100 * top.metric('test', 'accuracy'):.1f}% ± {100 * spread:.1f}% over held-out speakers "
                      f"(hardest: {hardest}, {100 * folds_top[hardest]:.1f}%) against the peer's "

@@ -581,7 +581,8 @@ def spectrogram_panels(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, 
     """One spectrogram (bins, frames) per panel as an image: time across, band up (labelled by the band's
     centre frequency in Hz), colour the value; one colour scale for all panels so they compare."""
     rows = -(-len(panels) // columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.3 * rows + 0.8), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(3.4 * columns, 2.6 * rows + 0.9), squeeze=False)
+    fig.subplots_adjust(hspace=0.5, wspace=0.3)
     low = min(float(np.min(p)) for _, p in panels)
     high = max(float(np.max(p)) for _, p in panels)
     ticks = np.linspace(0, len(band_hz) - 1, 5).round().astype(int)
