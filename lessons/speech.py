@@ -419,7 +419,7 @@ def recognition_rows(view) -> list[dict]:
     rows = []
     for experiment, (what, split) in SOURCES.items():
         for r in view.experiment(experiment):
-            if r.metric(split, "recognised") is not None:
+            if r.metric(split, "recognised", None) is not None:   # espeak-ng may not have run
                 rows.append({"clips": what, "source": f"`{r.variant}`", "recognised as the digit asked for":
                              recognised(r, split)})
     for r in synthesisers(view):
@@ -590,7 +590,7 @@ def conclusions(view) -> list[str]:
                      f"{recognised(vocoder, 'resynthesised')} against {100 * vocoder.metric('original', 'recognised'):.1f}% "
                      f"as recorded: {effect}.")
     engines = next(iter(view.experiment("engines")), None)
-    if engines is not None and engines.metric("espeak-ng", "recognised") is not None and listener is not None:
+    if engines is not None and engines.metric("espeak-ng", "recognised", None) is not None and listener is not None:
         gap = listener.metric("real", "recognised") - engines.metric("espeak-ng", "recognised")
         lines.append(f"(a) espeak-ng's digits are heard as asked {recognised(engines, 'espeak-ng')}, against "
                      f"{100 * listener.metric('real', 'recognised'):.1f}% for real held-out takes"

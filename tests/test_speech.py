@@ -183,3 +183,17 @@ def test_lesson_runs_quick_and_say_speaks_a_digit(tmp_path):
     assert "quick run: expect noise" in said.stdout and duration_seconds(out) > 0.05
     unknown = run_cli(["say", "--digit", "7", "--speaker", "bob", "--workdir", str(workdir)], env)
     assert unknown.returncode == 2 and unknown.stderr.count("\n") == 1 and "one of george, theo" in unknown.stderr
+
+
+def test_without_engines_the_lesson_lists_both_as_unavailable(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from lessons.speech import Config, engines_outcome
+
+    monkeypatch.setenv("PATH", str(tmp_path))      # no espeak-ng
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")       # no gTTS
+    data = SimpleNamespace(wav_dir=tmp_path / "speech" / "wav")
+    outcome = engines_outcome(data, Config(), seed=0)   # the listener is never needed: nothing to hear
+    assert outcome.metrics == {} and outcome.info["clips"] == 0
+    assert [(r["engine"], r["available"][:3], r["file"]) for r in outcome.artifacts["rows"]] == [
+        ("espeak-ng", "no:", None), ("gtts", "no:", None)]
