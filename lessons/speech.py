@@ -247,11 +247,11 @@ def real_examples(data: Recordings, config: Config) -> dict:
 def engines_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
     """Every engine says every sentence (a row each: available or why not, file, duration); espeak-ng
     also says each digit in each voice, and the listener transcribes those."""
-    from nnlab.data.audio import read_wav
+    from nnlab.data.audio import read_wav, resample
     from nnlab.speech_engines import ENGINES, EngineUnavailable, duration_seconds, speak
 
     folder = data.wav_dir / "engines"
-    rows, digit_waves, digit_asked, digit_files = [], [], [], []
+    rows, digit_waves, digit_asked, digit_files, missing_voices = [], [], [], [], {}
     for name, engine in ENGINES.items():
         for number, sentence in enumerate(config.sentences, 1):
             out = folder / f"{name}-sentence{number}{engine.suffix}"
@@ -268,16 +268,21 @@ def engines_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
         for voice in config.espeak_voices:
             for digit in range(10):
                 out = folder / "digits" / f"{digit}-{voice}.wav"
-                speak("espeak-ng", str(digit), out, voice=voice)
-                rate, wave = read_wav(out)    # every espeak-ng file has its one rate (22,050 Hz)
-                digit_waves.append(wave)
+                try:
+                    speak("espeak-ng", str(digit), out, voice=voice)
+                except EngineUnavailable as why:   # this espeak-ng build lacks the voice: the others still speak
+                    missing_voices[voice] = str(why)
+                    break
+                rate, wave = read_wav(out)
+                digit_waves.append(resample(wave, rate, RATE))
                 digit_asked.append(digit)
                 digit_files.append(str(out.relative_to(data.wav_dir.parent)))
-        share, predicted = heard(listener_for(data, config, seed), digit_waves, np.array(digit_asked), rate)
+    if digit_waves:
+        share, predicted = heard(listener_for(data, config, seed), digit_waves, np.array(digit_asked))
         metrics["espeak-ng"] = {"recognised": share}
         artifacts.update(espeak_true=digit_asked, espeak_pred=predicted.tolist(), espeak_files=digit_files)
-    return Outcome(metrics, info={"clips": len(digit_asked), "sound_root": str(data.wav_dir.parent)},
-                   artifacts=artifacts)
+    return Outcome(metrics, info={"clips": len(digit_asked), "sound_root": str(data.wav_dir.parent),
+                                  "missing_voices": missing_voices}, artifacts=artifacts)
 
 
 def vocoder_outcome(data: Recordings, config: Config, seed: int) -> Outcome:
@@ -531,9 +536,12 @@ def report_sections(view) -> list[str]:
     if engines is not None:
         sections += engines_section(view, engines)
         if view.artifact(engines, "espeak_files"):
+            missing = engines.info.get("missing_voices") or {}
+            voices = [v for v in engines.params.get("voices", []) if v not in missing]
             sections.append("espeak-ng's digits, " + f"{engines.info['clips']} clips (every digit in the voices "
-                            + ", ".join(engines.params.get("voices", [])) + "): " + recognised(engines, "espeak-ng")
-                            + " heard as the digit asked for by the listener.")
+                            + ", ".join(voices) + "): " + recognised(engines, "espeak-ng")
+                            + " heard as the digit asked for by the listener."
+                            + "".join(f" Voice {v} is missing here: {why}" for v, why in missing.items()))
     info = view.data_info
     sections.append("## (b) The data and the spectrogram\n\n"
                     f"FSDD recordings of {', '.join(info['speakers'])}: {info['sizes']['train']} training takes, "

@@ -197,3 +197,24 @@ def test_without_engines_the_lesson_lists_both_as_unavailable(tmp_path, monkeypa
     assert outcome.metrics == {} and outcome.info["clips"] == 0
     assert [(r["engine"], r["available"][:3], r["file"]) for r in outcome.artifacts["rows"]] == [
         ("espeak-ng", "no:", None), ("gtts", "no:", None)]
+
+
+@needs_espeak
+def test_a_voice_espeak_ng_lacks_is_skipped_and_named(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import lessons.speech as lesson
+
+    heard_clips = []
+
+    def listener_stub(waves, asked):          # the listener is the audio-classes lesson's; here only the plumbing
+        heard_clips.append(len(waves))
+        return 1.0, np.asarray(asked)
+
+    monkeypatch.setattr(lesson, "heard", lambda listener, waves, asked: listener_stub(waves, asked))
+    monkeypatch.setattr(lesson, "listener_for", lambda data, config, seed: None)
+    monkeypatch.setenv("NNLAB_OFFLINE", "1")
+    config = lesson.Config(sentences=("Seven.",), espeak_voices=("en-us", "xx-nosuchvoice"))
+    outcome = lesson.engines_outcome(SimpleNamespace(wav_dir=tmp_path / "speech" / "wav"), config, seed=0)
+    assert heard_clips == [10] and outcome.info["clips"] == 10
+    assert list(outcome.info["missing_voices"]) == ["xx-nosuchvoice"]
