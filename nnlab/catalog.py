@@ -64,7 +64,8 @@ LESSONS: tuple[LessonInfo, ...] = (
                "NN2-5", "lessons.music"),
     LessonInfo(20, "audio-classes", "Sound classes from log-mel spectrograms: spoken digits by take and by new "
                "voice, any folder of <class>/<clip>.wav", "NN2-8", "lessons.audio_classes"),
-    LessonInfo(21, "speech", "Text to speech, waveform and spectrogram", "NN2-6"),
+    LessonInfo(21, "speech", "Text to speech: ready engines, and a (digit, speaker) → spectrogram network heard "
+               "through Griffin-Lim", "NN2-6", "lessons.speech"),
     LessonInfo(22, "q-learning", "Tabular Q-learning against Dijkstra and value iteration; a Keras DQN on CartPole",
                "NN2-10", "lessons.q_learning"),
     LessonInfo(23, "data-engineering", "The results store as a worked data-engineering example", "NN2-11..20",

@@ -1,4 +1,5 @@
-"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture.
+"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture,
+and the commands that use what a lesson trained (translate, compose, say).
 
 Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
 after recording what it finished.
@@ -91,6 +92,12 @@ def temperature_value(text: str) -> float:
     if not 0.0 < value <= 10.0:
         raise argparse.ArgumentTypeError(f"expected a sampling temperature above 0 (e.g. 0.5, 1, 1.5). Received: {text!r}")
     return value
+
+
+def digit_value(text: str) -> int:
+    if text.strip() not in [str(d) for d in range(10)]:
+        raise argparse.ArgumentTypeError(f"expected a digit from 0 to 9. Received: {text!r}")
+    return int(text)
 
 
 def port_number(text: str) -> int:
@@ -229,6 +236,23 @@ def build_parser() -> argparse.ArgumentParser:
                          help="where to write it (default <workdir>/compose/<tune>-T<temperature>-seed<seed>.mid)")
     compose.add_argument("--seed", type=seed_value, default=0, help="random seed of the sampling (default 0)")
     add_workdir(compose)
+
+    from nnlab.speech_engines import ENGINES
+
+    say = commands.add_parser(
+        "say", help="speak text with a ready engine (espeak-ng, gTTS), or a digit with the network "
+                    "`nnlab run speech` trained, into a sound file")
+    say.add_argument("text", nargs="?", default=None, help="what to say, in quotes (or use --digit)")
+    say.add_argument("--engine", choices=tuple(ENGINES), default=None,
+                     help="espeak-ng (offline, WAV; the default) or gtts (online, MP3)")
+    say.add_argument("--voice", default=None,
+                     help="espeak-ng voice (default en-us; see `espeak-ng --voices`) or gTTS language (default en)")
+    say.add_argument("--digit", type=digit_value, default=None, help="0-9: say this digit with the trained network")
+    say.add_argument("--speaker", default=None,
+                     help="with --digit: whose voice, an FSDD speaker such as theo (default: the first it learned)")
+    say.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="where to write it (default <workdir>/say/<text>-<engine>.wav|.mp3 or digit<N>-<speaker>.wav)")
+    add_workdir(say)
 
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
@@ -412,6 +436,40 @@ def cmd_compose(args) -> int:
     return 0
 
 
+def cmd_say(args) -> int:
+    from nnlab.commands.say import SayOptions, find_synthesiser, say_digit, say_text
+    from nnlab.runner import default_workdir
+    from nnlab.speech_engines import engine
+
+    workdir = args.workdir or default_workdir()
+    if (args.text is None) == (args.digit is None):
+        raise UserError("say either TEXT or --digit N. Fix: e.g. nnlab say \"hello world\", or nnlab say --digit 7")
+    if args.digit is None:
+        if not args.text.strip():
+            raise UserError("the text is empty. Fix: pass something to say in quotes, e.g. nnlab say \"hello\"")
+        if args.speaker is not None:
+            raise UserError("--speaker is for --digit (the engines have voices: --voice). Fix: drop --speaker")
+        name = args.engine or "espeak-ng"
+        suffix = engine(name).suffix
+    else:
+        if args.engine or args.voice:
+            raise UserError("--engine and --voice are for TEXT; --digit uses the trained network. Fix: drop them")
+        suffix = ".wav"
+        find_synthesiser(workdir)  # a missing model is reported before TensorFlow is imported
+    if args.out is not None:
+        if args.out.suffix.lower() != suffix:
+            raise UserError(f"--out {args.out}: this writes a {suffix} file. Fix: e.g. --out speech{suffix}")
+        writable_folder(args.out.parent if str(args.out.parent) else Path("."), f"--out FILE{suffix}")
+    options = SayOptions(workdir=Path(workdir), text=args.text, engine=args.engine or "espeak-ng", voice=args.voice,
+                         digit=args.digit, speaker=args.speaker, out=args.out)
+    if args.digit is None:
+        say_text(options)
+    else:
+        import_keras_quietly()
+        say_digit(options)
+    return 0
+
+
 def cmd_report(args) -> int:
     from nnlab.catalog import load_module, ready
     from nnlab.runner import default_workdir
@@ -458,7 +516,7 @@ def writable_folder(folder: Path, option: str) -> Path:
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
-            "translate": cmd_translate, "compose": cmd_compose}
+            "translate": cmd_translate, "compose": cmd_compose, "say": cmd_say}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from keras_models.audio import build_dense_classifier, build_spectrogram_cnn
 from keras_models.conv import build_conv_net
 from keras_models.dense import build_dense_net
 from keras_models.dqn import build_q_network
@@ -21,6 +22,7 @@ from keras_models.gradients import float64, gradients
 from keras_models.music import build_next_note_lstm
 from keras_models.recurrent import build_recurrent_net
 from keras_models.seq2seq import Translator, translation_loss
+from keras_models.speech import build_spectrogram_decoder
 from keras_models.unet import bce_dice_loss, build_unet
 
 RNG = np.random.default_rng(0)
@@ -59,6 +61,13 @@ def cases():
         source, target = tokens(8, 5, 12), tokens(8, 6, 9)
         yield f"translator-{attention}", Translator(12, 9, embedding_dim=4, units=8, attention=attention), \
             (source, target[:, :-1]), target[:, 1:], dict(optimizer="adam", loss=translation_loss())
+    spectrograms = RNG.random((8, 10, 12), dtype=np.float32)   # (bins, frames)
+    yield "spectrogram-cnn", build_spectrogram_cnn((10, 12), 3, filters=(4, 8)), spectrograms, classes(8, 3), sparse
+    yield "dense-classifier", build_dense_classifier((10, 12), 3, hidden=(8,)), spectrograms, classes(8, 3), sparse
+    requests = {"digit": classes(8, 10).astype("int32"), "speaker": classes(8, 2).astype("int32")}
+    yield "spectrogram-decoder", build_spectrogram_decoder(10, 2, 8, 6, width=8, channels=4), requests, \
+        {"spectrogram": RNG.random((8, 8, 6), dtype=np.float32), "log_seconds": RNG.random((8, 1), dtype=np.float32)}, \
+        dict(optimizer="adam", loss={"spectrogram": "mse", "log_seconds": "mse"})
 
 
 def check_gradients() -> None:
