@@ -159,7 +159,7 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
     assert [row[0].split(" ")[0] for row in rows[1:]] == ["*majority", "`scratch`", "`frozen`", "`fine-tuned`",
                                                           "`pixels-logreg`"]
     assert all("±" in cell for row in rows[2:] for cell in row[1:])
-    assert len(table_after(report, "### Every cell")) == 1 + 2 * 2 * 4
+    assert len(table_after(report, "### Every cell")) == 1 + 2 * 4
     assert "(b) What makes transfer fail" in report
     models = list((workdir / "transfer-style" / "models").glob("source-*.keras"))
     assert len(models) == 3   # two converged sources and the under-trained one, each trained once
