@@ -133,6 +133,20 @@ def test_caffe_preprocessing_equals_keras_vgg16_preprocess_input():
     np.testing.assert_allclose(CaffePreprocessing(scale=1.0)(x * 255.0), expected, rtol=1e-5, atol=1e-4)
 
 
+def test_vgg16_style_extractor_and_the_stylize_command_path_with_random_weights(tmp_path, capsys):
+    from PIL import Image
+
+    from keras_models.style import vgg16_style_extractor
+    from nnlab.commands.stylize import StylizeOptions, run_stylize
+
+    outputs = vgg16_style_extractor(None)(np.zeros((1, 32, 48, 3), np.float32))
+    assert [tuple(o.shape) for o in outputs] == [(1, 2, 3, 512), (1, 32, 48, 64), (1, 16, 24, 128), (1, 8, 12, 256),
+                                                  (1, 4, 6, 512), (1, 2, 3, 512)]
+    out = run_stylize(StylizeOptions("skimage:astronaut", "skimage:brick", steps=2, size=32,
+                                     out=tmp_path / "painted.png"), weights=None)
+    assert Image.open(out).size == (32, 32) and "after 2 steps" in capsys.readouterr().out
+
+
 def test_stylize_says_in_one_line_what_is_wrong(tmp_path):
     env = cli_env(tmp_path, NNLAB_OFFLINE="1", NNLAB_DATA_DIR=str(tmp_path / "empty"))
     bad = tmp_path / "bad.png"

@@ -32,8 +32,9 @@ def default_out(workdir: Path, content, style) -> Path:
     return Path(workdir) / COMMAND / (re.sub(r"[^A-Za-z0-9._-]+", "-", f"{stem(content)}_in_{stem(style)}") + ".png")
 
 
-def run_stylize(options: StylizeOptions, weights: Path) -> Path:
-    """Optimise the picture, print a line per 50 steps, write the PNG; returns its path."""
+def run_stylize(options: StylizeOptions, weights: Path | None) -> Path:
+    """Optimise the picture, print a line per 50 steps, write the PNG; returns its path. `weights`: the VGG16
+    weights file (None: random weights, which only tests check the code path with)."""
     from PIL import Image
 
     from keras_models.style import vgg16_style_extractor
@@ -50,7 +51,7 @@ def run_stylize(options: StylizeOptions, weights: Path) -> Path:
             print(f"step {step + 1}/{options.steps}: " + ", ".join(f"{k} {v:.4g}" for k, v in losses.items()),
                   flush=True)
 
-    result = stylize(vgg16_style_extractor(str(weights)), content, style, steps=options.steps,
+    result = stylize(vgg16_style_extractor(None if weights is None else str(weights)), content, style, steps=options.steps,
                      learning_rate=config.style_rate, seed=options.seed, on_step=progress,
                      weights=StyleWeights(config.content_weight, config.style_weight, config.tv_weight))
     options.out.parent.mkdir(parents=True, exist_ok=True)
