@@ -15,7 +15,8 @@ What it teaches:
       the pixels) and the majority class. Three seeds per cell (the seed draws the labelled images and the
       new weights); every cell is reported as mean ± std over seeds.
   (b) what makes transfer fail: the source trained for only 1 or 3 epochs against the converged one, each
-      fine-tuned at three learning rates, on the distant pair with 10 labels per class;
+      fine-tuned at three learning rates, on the distant pair with 10 labels per class; and (b') how much
+      training the target gets: the 10-label cells again with 2 and 4 epochs instead of 10;
   (c) VGG16 (`keras.applications`, ImageNet weights, include_top=False) on CIFAR-10, frozen features + a
       head, then fine-tuned; and (d) neural style transfer (Gatys et al., 2015): content loss on one VGG16
       layer, style loss on Gram matrices of five, total variation, the image itself optimised with Adam
@@ -37,14 +38,14 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from nnlab.data.bundles import Bundle
 from nnlab.data.images import ImageClasses, split_validation, stratified_subset
-from nnlab.runner import REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
+from nnlab.runner import GRID_ONLY, REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "transfer-style"
 PAIRS = {"related": "Fashion-MNIST classes 0-4 → classes 5-9",
@@ -85,6 +86,8 @@ class Config:
     failure_labels: int = 10
     failure_source_epochs: tuple[int, ...] = (1, 3)   # beside the converged source
     failure_rates: tuple[float, ...] = (1e-5, 1e-4, 1e-3)
+    # the budget experiment: the 10-label cells again with fewer epochs (each variant carries its own)
+    budget_epochs: tuple[int, ...] = field(default=(2, 4), metadata=GRID_ONLY)
     # VGG16 on CIFAR-10 (where the ImageNet weights and CIFAR-10 can be had)
     vgg_input_size: int = 64
     vgg_head_epochs: int = 5
@@ -109,7 +112,8 @@ class Config:
 def make_config(options: RunOptions) -> Config:
     return apply_run_options(Config(), options, labels_per_class=(10,), seeds=2, filters=(8, 16), dense=32,
                              source_epochs=1, epochs=2, min_epoch_size=256, head_epochs=1, logreg_iterations=100,
-                             failure_source_epochs=(1,), failure_rates=(1e-3,), vgg_input_size=None,
+                             failure_source_epochs=(1,), failure_rates=(1e-3,), budget_epochs=(1,),
+                             vgg_input_size=None,
                              vgg_head_epochs=1, vgg_fine_epochs=1, vgg_train=500, style_size=64, style_steps=5,
                              quick_source_train=2000, quick_test=300)
 
@@ -278,6 +282,13 @@ def failure_grid(config: Config) -> list[Variant]:
             for source_epochs in (*config.failure_source_epochs, CONVERGED) for rate in config.failure_rates]
 
 
+def budget_grid(config: Config) -> list[Variant]:
+    labels = min(config.labels_per_class)
+    return [Variant("budget", f"{cell_name(pair, regime, labels)}-{epochs}ep",
+                    {"pair": pair, "regime": regime, "labels": labels, "epochs": epochs})
+            for epochs in config.budget_epochs for pair in PAIRS for regime in NETWORK_REGIMES]
+
+
 def grid(config: Config, data: TransferData) -> list[Variant]:
     variants = [Variant("source", f"{pair}-source", {"pair": pair, "source_epochs": CONVERGED}) for pair in PAIRS]
     variants += [Variant("baseline", f"{pair}-majority", {"pair": pair, "regime": "majority"}) for pair in PAIRS]
@@ -285,7 +296,7 @@ def grid(config: Config, data: TransferData) -> list[Variant]:
     largest = max(config.labels_per_class)
     for labels in sorted(config.labels_per_class):
         if labels == largest:
-            variants += failure_grid(config)
+            variants += failure_grid(config) + budget_grid(config)
         variants += [Variant("transfer", cell_name(pair, regime, labels), {"pair": pair, "regime": regime,
                                                                           "labels": labels})
                      for pair in PAIRS for regime in REGIMES]
@@ -403,8 +414,8 @@ def train_network(regime: str, pair: Pair, labels: int, data: TransferData, conf
     phases = [(regime != "scratch", config.epochs, config.learning_rate)]
     if regime == "fine-tuned":
         head = min(config.head_epochs, config.epochs - 1)
-        phases = [(True, head, config.learning_rate),
-                  (False, config.epochs - head, fine_tune_rate or config.fine_tune_rate)]
+        phases = [(True, head, config.learning_rate)] * (head > 0) + [
+            (False, config.epochs - head, fine_tune_rate or config.fine_tune_rate)]
     history: dict[str, list[float]] = {}
     trained = {}
     for frozen, epochs, rate in phases:
@@ -462,6 +473,8 @@ def train(variant: Variant, data: TransferData, config: Config, seed: int) -> Ou
     # every seed of a cell starts from the one source network of the run's seed
     source = (None if p["regime"] == "scratch"
               else ensure_source(pair.name, p.get("source_epochs", CONVERGED), data, config, seed))
+    if "epochs" in p:   # the budget experiment
+        config = replace(config, epochs=p["epochs"])
     outcome = over_seeds(lambda s: train_network(p["regime"], pair, p["labels"], data, config, s, source=source,
                                                  fine_tune_rate=p.get("fine_tune_rate")),
                          range(seed, seed + config.seeds))
@@ -697,6 +710,45 @@ def failure_section(view) -> str:
             f"accuracy %, mean ± std over seeds.{reference}\n\n" + markdown_table(rows))
 
 
+def budget_records(view) -> dict[tuple[str, str, int], object]:
+    """(pair, regime, epochs) -> record: the budget experiment's cells and the main grid's cells at the same
+    label count (trained `epochs` epochs, the config of their run)."""
+    found = {(r.params["pair"], r.params["regime"], r.params["epochs"]): r for r in view.experiment("budget")}
+    if not found:
+        return {}
+    labels = next(iter(found.values())).params["labels"]
+    for (pair, regime, n), r in cells(view).items():
+        if n == labels and regime in NETWORK_REGIMES:
+            found[(pair, regime, r.config["epochs"])] = r
+    return found
+
+
+def budget_section(view) -> list[str]:
+    from reports import plots
+    from reports.tables import markdown_table
+
+    found = budget_records(view)
+    if not found:
+        return []
+    labels = view.experiment("budget")[0].params["labels"]
+    epochs = sorted({k[2] for k in found})
+    rows = [{"pair": pair, "regime": f"`{regime}`",
+             **{f"{e} epochs": shown(found[(pair, regime, e)]) for e in epochs if (pair, regime, e) in found}}
+            for pair in PAIRS for regime in NETWORK_REGIMES]
+    panels = {f"{pair}: {PAIRS[pair]}": {regime: tuple(zip(*[(e, 100 * mean_std(found[(pair, regime, e)])[0],
+                                                                 100 * mean_std(found[(pair, regime, e)])[1])
+                                                                for e in epochs if (pair, regime, e) in found]))
+                                         for regime in NETWORK_REGIMES}
+              for pair in PAIRS}
+    path = plots.mean_spread_panels(panels, view.figure("accuracy_vs_budget.png"), ylabel="test accuracy (%)",
+                                    xlabel="epochs (of ≥ 1,024 images)",
+                                    title=f"{labels} labels per class: test accuracy vs training budget "
+                                          "(mean ± std over seeds)")
+    return [f"## (b') How much training the target gets\n\nThe {labels}-label cells trained for fewer epochs (an "
+            "epoch: the labelled images cycled up to at least 1,024); the last column is the main grid's. Test "
+            "accuracy %, mean ± std over seeds.\n\n" + markdown_table(rows), view.image(path, "accuracy vs budget")]
+
+
 def vgg16_section(view) -> str:
     from reports.tables import markdown_table
 
@@ -747,6 +799,7 @@ def report_sections(view) -> list[str]:
     failure = failure_section(view)
     if failure:
         parts.append(failure)
+    parts += budget_section(view)
     parts.append(vgg16_section(view))
     parts += style_section(view)
     return parts
@@ -788,6 +841,17 @@ def conclusions(view) -> list[str]:
                          f"{shown(best)}%, worst `{worst.variant}` {shown(worst)}%, scratch {shown(scratch)}%; "
                          f"{len(hurt)} of {len(failures)} combinations fall below scratch by more than the seed "
                          "spread" + (": " + ", ".join(f"`{r.variant}`" for r in hurt) if hurt else "") + ".")
+    budget = budget_records(view)
+    for pair in PAIRS:
+        gains = []
+        for e in sorted({k[2] for k in budget if k[0] == pair}):
+            ft, sc = budget.get((pair, "fine-tuned", e)), budget.get((pair, "scratch", e))
+            if ft is not None and sc is not None:
+                delta = ft.metric("test", "accuracy") - sc.metric("test", "accuracy")
+                spread = max(mean_std(ft)[1], mean_std(sc)[1])
+                gains.append(f"{e} epochs {100 * delta:+.1f} ({verdict(delta, spread)})")
+        if gains:
+            lines.append(f"(b') {pair} pair, fine-tuned − scratch by training budget: " + "; ".join(gains) + ".")
     wanted = [("related", 10), ("distant", 10), ("related", 100)]
     checks = [(pair, labels, gain(view, pair, labels)) for pair, labels in wanted]
     measured = [(pair, labels, g) for pair, labels, g in checks if g is not None]

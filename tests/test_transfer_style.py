@@ -168,13 +168,14 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
     assert result.returncode == 0, result.stderr[-3000:]
     report_path = workdir / "transfer-style" / "report.md"
     report = report_path.read_text()
-    assert {"accuracy_vs_labels.png", "curves_related.png", "curves_distant.png"} <= set(linked_pngs_open(report_path))
+    assert {"accuracy_vs_labels.png", "curves_related.png", "curves_distant.png",
+            "accuracy_vs_budget.png"} <= set(linked_pngs_open(report_path))
     rows = table_after(report, "### related:")
     assert [row[0].split(" ")[0] for row in rows[1:]] == ["*majority", "`scratch`", "`frozen`", "`fine-tuned`",
                                                           "`pixels-logreg`"]
     assert all("±" in cell for row in rows[2:] for cell in row[1:])
     assert len(table_after(report, "### Every cell")) == 1 + 2 * 4
-    assert "(b) What makes transfer fail" in report
+    assert "(b) What makes transfer fail" in report and "(b') How much training the target gets" in report
     models = list((workdir / "transfer-style" / "models").glob("source-*.keras"))
     assert len(models) == 3   # two converged sources and the under-trained one, each trained once
     if local_weights(VGG16_NOTOP) is None:
