@@ -78,7 +78,6 @@ class Config:
     learning_rate: float = 1e-3
     head_epochs: int = 3                # fine-tuning: epochs of the head alone, of `epochs`
     fine_tune_rate: float = 1e-4        # fine-tuning: Adam's rate once the base is unfrozen
-    logreg_iterations: int = 300        # L-BFGS iterations of the logistic-regression peer
     base_layers: str = "flatten"        # the base ends after "flatten" (the convolutions: generic features; the
                                         # head gets its own Dense(dense) + dropout, as scratch has) or "dense"
                                         # (all but the source's softmax)
@@ -111,7 +110,7 @@ class Config:
 
 def make_config(options: RunOptions) -> Config:
     return apply_run_options(Config(), options, labels_per_class=(10,), seeds=2, filters=(8, 16), dense=32,
-                             source_epochs=1, epochs=2, min_epoch_size=256, head_epochs=1, logreg_iterations=100,
+                             source_epochs=1, epochs=2, min_epoch_size=256, head_epochs=1,
                              failure_source_epochs=(1,), failure_rates=(1e-3,), budget_epochs=(1,),
                              vgg_input_size=None,
                              vgg_head_epochs=1, vgg_fine_epochs=1, vgg_train=500, style_size=64, style_steps=5,
@@ -433,7 +432,7 @@ def train_network(regime: str, pair: Pair, labels: int, data: TransferData, conf
                     "epochs_run": config.epochs, "labelled": len(y)})
 
 
-def logistic_regression(pair: Pair, labels: int, seed: int, iterations: int) -> Outcome:
+def logistic_regression(pair: Pair, labels: int, seed: int) -> Outcome:
     """The classical peer: multinomial logistic regression (L2, C=1) on the raw pixels of the same labelled
     images, standardised on them."""
     from sklearn.linear_model import LogisticRegression
@@ -441,7 +440,7 @@ def logistic_regression(pair: Pair, labels: int, seed: int, iterations: int) -> 
     from sklearn.preprocessing import StandardScaler
 
     x, y = labelled_subset(pair, labels, seed)
-    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=iterations))
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=300))
     model.fit(x.reshape(len(x), -1), y)
     metrics = {split: {"accuracy": float(model.score(xs.reshape(len(xs), -1), ys))}
                for split, (xs, ys) in (("train", (x, y)), ("test", (pair.test_x, pair.test_y)))}
@@ -468,8 +467,7 @@ def train(variant: Variant, data: TransferData, config: Config, seed: int) -> Ou
         return style_outcome(data, config, seed)
     pair = data.pairs[p["pair"]]
     if p["regime"] == "pixels-logreg":
-        return over_seeds(lambda s: logistic_regression(pair, p["labels"], s, config.logreg_iterations),
-                          range(seed, seed + config.seeds))
+        return over_seeds(lambda s: logistic_regression(pair, p["labels"], s), range(seed, seed + config.seeds))
     # every seed of a cell starts from the one source network of the run's seed
     source = (None if p["regime"] == "scratch"
               else ensure_source(pair.name, p.get("source_epochs", CONVERGED), data, config, seed))
