@@ -245,12 +245,13 @@ def load_data(config: Config, options: RunOptions) -> TransferData:
     if options.quick:
         notes.append(f"quick run: {config.quick_source_train} source images per pair, {config.quick_test} test images")
     unavailable, cifar, weights = pretrained_parts(config, options)
-    if cifar is not None and options.quick:
+    if cifar is not None and config.vgg_train:
         keep = stratified_subset(cifar.y_train, config.vgg_train, options.seed)
-        test = stratified_subset(cifar.y_test, config.quick_test, options.seed)
-        cifar = ImageClasses(cifar.x_train[keep], cifar.y_train[keep], cifar.x_val[:config.quick_test],
-                             cifar.y_val[:config.quick_test], cifar.x_test[test], cifar.y_test[test],
-                             cifar.class_names, dataset=cifar.dataset, sha256=cifar.sha256)
+        val = stratified_subset(cifar.y_val, config.quick_test or len(cifar.y_val), options.seed)
+        test = stratified_subset(cifar.y_test, config.quick_test or len(cifar.y_test), options.seed)
+        cifar = ImageClasses(cifar.x_train[keep], cifar.y_train[keep], cifar.x_val[val], cifar.y_val[val],
+                             cifar.x_test[test], cifar.y_test[test], cifar.class_names, dataset=cifar.dataset,
+                             sha256=cifar.sha256)
     return TransferData(pairs, Path(options.workdir) / SLUG / "models", unavailable, cifar, weights, dataset=name,
                         sha256=sha256, fallback=fell, notes=notes)
 
