@@ -810,6 +810,30 @@ def verdict(delta: float, spread: float) -> str:
     return "helps" if delta > 0 else "hurts"
 
 
+def failure_trends(failures) -> list[str]:
+    """Which way test accuracy moves along each axis of the failure grid: with the source's training length
+    at each fine-tuning rate, and with the rate at each length (monotone, or not)."""
+    by = {(r.params["source_epochs"], r.params["fine_tune_rate"]): r.metric("test", "accuracy") for r in failures}
+    lengths = sorted({e for e, _ in by}, key=lambda e: (e == CONVERGED, e))
+    rates = sorted({rate for _, rate in by})
+
+    def direction(values: list[float]) -> str:
+        steps = np.diff(values)
+        return "rises" if np.all(steps > 0) else "falls" if np.all(steps < 0) else "is not monotone"
+
+    along_length = [direction([by[(e, rate)] for e in lengths]) for rate in rates
+                    if all((e, rate) in by for e in lengths)]
+    along_rate = [direction([by[(e, rate)] for rate in rates]) for e in lengths
+                  if all((e, rate) in by for rate in rates)]
+    if not along_length or len(lengths) < 2 or len(rates) < 2:
+        return []
+    return [f"(b) As the source trains longer (source val accuracy up), transfer accuracy "
+            + ", ".join(f"{d} at lr {rate:g}" for d, rate in zip(along_length, rates))
+            + "; as the fine-tuning rate grows, it "
+            + ", ".join(f"{d} for the {'converged' if e == CONVERGED else f'{e}-epoch'} source"
+                        for d, e in zip(along_rate, lengths)) + "."]
+
+
 def conclusions(view) -> list[str]:
     lines = []
     found = cells(view)
@@ -836,6 +860,7 @@ def conclusions(view) -> list[str]:
                     < -max(mean_std(r)[1], mean_std(scratch)[1])]
             best = max(failures, key=lambda r: r.metric("test", "accuracy"))
             worst = min(failures, key=lambda r: r.metric("test", "accuracy"))
+            lines += failure_trends(failures)
             lines.append(f"(b) Distant pair at {labels} labels per class: best source/rate `{best.variant}` "
                          f"{shown(best)}%, worst `{worst.variant}` {shown(worst)}%, scratch {shown(scratch)}%; "
                          f"{len(hurt)} of {len(failures)} combinations fall below scratch by more than the seed "
