@@ -60,6 +60,7 @@ def trainable_count(model: keras.Model) -> int:
 
 # ---- VGG16 on small colour images ---------------------------------------------------------------
 
+@keras.saving.register_keras_serializable(package="nnlab")
 class CaffePreprocessing(layers.Layer):
     """What VGG16's ImageNet weights expect (keras.applications.vgg16.preprocess_input, "caffe" mode):
     pixels x·scale in 0..255 (scale 255 for pixels in [0, 1], 1 for pixels already in 0..255), RGB -> BGR,
