@@ -164,7 +164,7 @@ def test_stylize_says_in_one_line_what_is_wrong(tmp_path):
 def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unavailable(tmp_path):
     workdir = tmp_path / "runs"
     env = cli_env(tmp_path, NNLAB_OFFLINE="1")
-    result = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env)
+    result = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     report_path = workdir / "transfer-style" / "report.md"
     report = report_path.read_text()
@@ -182,5 +182,5 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
         assert "(c) VGG16 on CIFAR-10\n\nUnavailable here: VGG16 ImageNet weights" in report
         assert "(d) Neural style transfer\n\nUnavailable here:" in report
     assert "applies to a full run; this quick run:" in report
-    again = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env)
+    again = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env, timeout=900)
     assert again.returncode == 0 and "trained 0, skipped" in again.stdout
