@@ -41,9 +41,9 @@ def build_conv_net(input_shape: Sequence[int], n_classes: int, *, filters: Seque
             size //= 2
         if block_dropout:
             x = layers.Dropout(block_dropout, name=f"pool_{i + 1}_dropout")(x)
-    x = layers.Flatten()(x)
+    x = layers.Flatten(name="flatten")(x)
     if dense_units:
-        x = layers.Dense(dense_units, activation="relu")(x)
+        x = layers.Dense(dense_units, activation="relu", name="dense")(x)
     if dropout:
         x = layers.Dropout(dropout, name="head_dropout")(x)
     outputs = layers.Dense(n_classes, activation="softmax", name="classes")(x)

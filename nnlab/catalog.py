@@ -57,7 +57,8 @@ LESSONS: tuple[LessonInfo, ...] = (
                "lessons.lstm_airline"),
     LessonInfo(15, "unet", "U-Net segmentation of EM membranes", "GB L6", "lessons.unet"),
     LessonInfo(16, "detection", "TF Hub object detectors on your own picture", "GB L7", "lessons.detection"),
-    LessonInfo(17, "transfer-style", "VGG16 transfer learning and neural style transfer", "NN2-4"),
+    LessonInfo(17, "transfer-style", "Transfer learning measured on two pairs of tasks; VGG16 and neural style "
+               "transfer where the ImageNet weights can be had", "NN2-4", "lessons.transfer_style"),
     LessonInfo(18, "attention-translation", "Encoder-decoder with attention, English to German", "NN2-9",
                "lessons.attention_translation"),
     LessonInfo(19, "music", "Folk tunes as MIDI notes: a next-note LSTM against Markov chains, and tunes it composes",

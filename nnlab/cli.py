@@ -254,6 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="where to write it (default <workdir>/say/<text>-<engine>.wav|.mp3 or digit<N>-<speaker>.wav)")
     add_workdir(say)
 
+    stylize = commands.add_parser(
+        "stylize", help="paint a picture in the style of another (Gatys et al.) with VGG16's ImageNet weights")
+    stylize.add_argument("content", help="the picture to repaint: a file, or skimage:astronaut|chelsea|coffee|rocket")
+    stylize.add_argument("style", help="the picture whose style to copy: a file, or skimage:brick|grass|gravel|...")
+    stylize.add_argument("--steps", type=positive_int, default=400, help="Adam steps on the picture (default 400)")
+    stylize.add_argument("--size", type=positive_int, default=384,
+                         help="longer side of the result in pixels (default 384; the time grows with its square)")
+    stylize.add_argument("--out", type=Path, default=None, metavar="FILE.png",
+                         help="where to write the result (default <workdir>/stylize/<content>_in_<style>.png)")
+    stylize.add_argument("--seed", type=seed_value, default=0, help="random seed of the starting noise (default 0)")
+    add_workdir(stylize)
+
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
     report.add_argument("--out", type=Path, default=None,
@@ -470,6 +482,24 @@ def cmd_say(args) -> int:
     return 0
 
 
+def cmd_stylize(args) -> int:
+    from nnlab.commands.stylize import StylizeOptions, default_out, run_stylize
+    from nnlab.data.pretrained import VGG16_NOTOP, fetch_weights
+    from nnlab.pictures import read_picture
+    from nnlab.runner import default_workdir
+
+    # unreadable pictures, a bad --out and missing weights are each one line before TensorFlow is imported
+    content, style = read_picture(args.content), read_picture(args.style)
+    out = args.out or default_out(args.workdir or default_workdir(), content, style)
+    if out.suffix.lower() != ".png":
+        raise UserError(f"--out {out}: the result is written as PNG. Fix: e.g. --out result.png")
+    writable_folder(out.parent if str(out.parent) else Path("."), "--out FILE.png")
+    weights = fetch_weights(VGG16_NOTOP)
+    import_keras_quietly()
+    run_stylize(StylizeOptions(args.content, args.style, args.steps, args.size, out, args.seed), weights)
+    return 0
+
+
 def cmd_report(args) -> int:
     from nnlab.catalog import load_module, ready
     from nnlab.runner import default_workdir
@@ -516,7 +546,7 @@ def writable_folder(folder: Path, option: str) -> Path:
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
-            "translate": cmd_translate, "compose": cmd_compose, "say": cmd_say}
+            "translate": cmd_translate, "compose": cmd_compose, "say": cmd_say, "stylize": cmd_stylize}
 
 
 def main(argv: list[str] | None = None) -> int:

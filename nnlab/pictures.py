@@ -18,7 +18,8 @@ import numpy as np
 from nnlab.errors import UserError
 
 SAMPLE_PREFIX = "skimage:"
-SAMPLES = ("astronaut", "chelsea", "coffee", "rocket")  # scikit-image's bundled colour photos
+SAMPLES = ("astronaut", "chelsea", "coffee", "rocket",   # scikit-image's bundled colour photos
+           "brick", "grass", "gravel")                    # ... and grey textures (style pictures)
 SIXTEEN_BIT_MODES = ("I;16", "I;16L", "I;16B", "I;16N", "I")
 
 
@@ -61,9 +62,10 @@ def sample_picture(name: str) -> Picture:
         raise UserError(f"unknown scikit-image sample '{name}'. Expected one of: "
                         f"{', '.join(SAMPLE_PREFIX + s for s in SAMPLES)}")
     import skimage.data
+    from PIL import Image
 
-    pixels = np.ascontiguousarray(getattr(skimage.data, name)(), dtype=np.uint8)
-    return Picture(f"skimage {name}", SAMPLE_PREFIX + name, pixels)
+    pixels, notes = rgb8(Image.fromarray(np.ascontiguousarray(getattr(skimage.data, name)(), dtype=np.uint8)))
+    return Picture(f"skimage {name}", SAMPLE_PREFIX + name, pixels, notes)
 
 
 def picture_file(path: Path) -> Picture:

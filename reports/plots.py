@@ -605,3 +605,34 @@ def spectrogram_panels(panels: Sequence[tuple[str, np.ndarray]], path: Path, *, 
     fig.savefig(path, dpi=110)  # colorbar over several axes: tight_layout would warn and squeeze it
     plt.close(fig)
     return path
+
+
+def mean_spread_panels(panels: dict[str, dict[str, tuple[Sequence[float], Sequence[float], Sequence[float]]]],
+                       path: Path, *, title: str, xlabel: str, ylabel: str, log_x: bool = False) -> Path:
+    """One panel per name (e.g. a task), in each one line per series: (x, mean, spread) drawn as the mean
+    with ± spread error bars (e.g. one std over seeds)."""
+    n = max(len(panels), 1)
+    fig, axes = plt.subplots(1, n, figsize=(5.2 * n, 4.3), squeeze=False, sharey=True)
+    for ax, (panel, series) in zip(axes[0], panels.items()):
+        for i, (name, (x, mean, spread)) in enumerate(series.items()):
+            ax.errorbar(x, mean, yerr=spread, color=f"C{i % 10}", marker="o", ms=4, capsize=3, lw=1.4, label=name)
+        if log_x:
+            ax.set_xscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_title(panel, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    axes[0, 0].set_ylabel(ylabel)
+    fig.suptitle(title)
+    return _save(fig, path)
+
+
+def picture_panels(pictures: Sequence[tuple[str, np.ndarray]], path: Path, *, title: str) -> Path:
+    """Colour pictures (uint8 (H, W, 3)) side by side, each with its caption (e.g. content, style, result)."""
+    fig, axes = plt.subplots(1, max(len(pictures), 1), figsize=(4 * max(len(pictures), 1), 4.4), squeeze=False)
+    for ax, (caption, picture) in zip(axes[0], pictures):
+        ax.imshow(np.asarray(picture))
+        ax.set_title(caption, fontsize=10)
+        ax.axis("off")
+    fig.suptitle(title)
+    return _save(fig, path)

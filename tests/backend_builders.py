@@ -23,6 +23,7 @@ from keras_models.music import build_next_note_lstm
 from keras_models.recurrent import build_recurrent_net
 from keras_models.seq2seq import Translator, translation_loss
 from keras_models.speech import build_spectrogram_decoder
+from keras_models.transfer import build_vgg16_classifier
 from keras_models.unet import bce_dice_loss, build_unet
 
 RNG = np.random.default_rng(0)
@@ -57,6 +58,8 @@ def cases():
         dict(optimizer="adam", loss={k: "sparse_categorical_crossentropy" for k in notes})
     yield "unet", build_unet((16, 16, 1), depth=2, base_filters=4), images(4, 16, 16), \
         (images(4, 16, 16) > 0.5).astype("float32"), dict(optimizer="adam", loss=bce_dice_loss)
+    yield "vgg16-transfer", build_vgg16_classifier((32, 32, 3), 3, weights=None, dense_units=8), \
+        images(4, 32, 32, 3), classes(4, 3), sparse
     for attention in ("none", "bahdanau", "luong"):
         source, target = tokens(8, 5, 12), tokens(8, 6, 9)
         yield f"translator-{attention}", Translator(12, 9, embedding_dim=4, units=8, attention=attention), \

@@ -23,7 +23,8 @@ def over_seeds(train_one: Callable[[int], Outcome], seeds: Sequence[int]) -> Out
       history[name]          per-epoch mean over seeds
       artifacts[name]        element-wise mean over seeds (e.g. the mean forecast)
       info                   the first seed's info, "seeds", "seconds_per_epoch" (wall time of all seeds
-                             / all epochs run) and "<split>_<name>_std" (population std over seeds) per metric.
+                             / all epochs run), "<split>_<name>_std" (population std over seeds) and
+                             "<split>_<name>_per_seed" (the values, in seed order) per metric.
     """
     start = time.perf_counter()
     runs = [train_one(seed) for seed in seeds]
@@ -32,8 +33,10 @@ def over_seeds(train_one: Callable[[int], Outcome], seeds: Sequence[int]) -> Out
                for split, names in runs[0].metrics.items()}
     spreads = {f"{split}_{name}_std": float(np.std([r.metrics[split][name] for r in runs]))
                for split, names in runs[0].metrics.items() for name in names}
+    per_seed = {f"{split}_{name}_per_seed": [r.metrics[split][name] for r in runs]
+                for split, names in runs[0].metrics.items() for name in names}
     history = {name: np.mean([r.history[name] for r in runs], axis=0).tolist() for name in runs[0].history}
     artifacts = {name: np.mean([r.artifacts[name] for r in runs], axis=0).tolist() for name in runs[0].artifacts}
     info = {**runs[0].info, "seeds": list(seeds),
-            "seconds_per_epoch": seconds / sum(r.info["epochs_run"] for r in runs), **spreads}
+            "seconds_per_epoch": seconds / sum(r.info["epochs_run"] for r in runs), **spreads, **per_seed}
     return Outcome(metrics, history, info, artifacts)
