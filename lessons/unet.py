@@ -92,14 +92,16 @@ def load_data(config: Config, options: RunOptions) -> Segmentation:
 # ---- augmentation --------------------------------------------------------------------------------
 
 def make_augmenter(config: Config, seed: int):
-    """Random flips, rotation and zoom as Keras layers, applied to [image, mask] stacked as channels."""
+    """Random flips, rotation and zoom as Keras layers, applied to [image, mask] stacked as channels.
+    A list, not a keras.Sequential: each preprocessing layer on its own knows it runs inside tf.data
+    and uses TensorFlow ops there under any Keras backend; a Sequential would trace with JAX's."""
     import keras
 
-    return keras.Sequential([
+    return [
         keras.layers.RandomFlip("horizontal_and_vertical", seed=seed),
         keras.layers.RandomRotation(config.rotation, fill_mode="reflect", seed=seed + 1),
         keras.layers.RandomZoom(config.zoom, fill_mode="reflect", seed=seed + 2),
-    ], name="augment")
+    ]
 
 
 def augment_pair(augmenter, image, mask):
@@ -107,7 +109,9 @@ def augment_pair(augmenter, image, mask):
     mask channel is thresholded back to {0, 1} after interpolation."""
     import tensorflow as tf
 
-    both = augmenter(tf.concat([image, mask], axis=-1), training=True)
+    both = tf.concat([image, mask], axis=-1)
+    for layer in augmenter:
+        both = layer(both, training=True)
     return both[..., :1], tf.cast(both[..., 1:] > 0.5, both.dtype)
 
 
