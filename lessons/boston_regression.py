@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 
 from keras_models.dense import build_dense_net
 from nnlab.data.regression import Regression, tabular_regression
-from nnlab.recipes.peers import PEERS, peer_variant, regressor_peer_outcome
+from nnlab.recipes.peers import PEERS, peer_variants, regressor_peer_outcome
 from nnlab.recipes.regressors import keras_regression_outcome, linear_outcome, mean_outcome
 from nnlab.runner import GRID_ONLY, Outcome, RunOptions, Variant
 from reports.regression import metric_columns, metric_formats
@@ -114,7 +114,7 @@ def grid(config: Config, data: Regression) -> list[Variant]:
     variants += [_net(config, "optimizer", optimizer=o) for o in config.optimizers]
     variants += [_net(config, "loss", loss=loss) for loss in config.losses]
     variants.append(_net(config, "dropout", dropout=config.dropout))
-    variants += [peer_variant(name, estimator, candidates) for name, estimator, candidates in config.peers]
+    variants += peer_variants(config.peers)
     return variants
 
 
@@ -195,7 +195,7 @@ def showdown(view):
 def report_sections(view) -> list[str]:
     from reports import plots
     from reports.classification import variant_table
-    from reports.peers import PEER_COLUMNS
+    from reports.peers import peer_section
 
     baselines = view.experiment("baseline")
     variants = view.experiment("variants")
@@ -206,12 +206,9 @@ def report_sections(view) -> list[str]:
              table]
     peers = view.experiment(PEERS)
     if peers:
-        parts.append("## Classical peers\n\nWhat a practitioner tries before a network, on the same split: each "
-                     "estimator fitted on the training rows with every candidate setting, the one with the best "
-                     "validation MAE kept (*chosen on validation*). Least squares is the baseline row.\n\n"
-                     + variant_table(peers, PEER_COLUMNS, [r for r in baselines if r.variant == "linear-regression"],
-                                     metric_columns=metric_columns(("val", "test"), ("MAE", "RMSE", "R²")),
-                                     formats=FORMATS | metric_formats(list(metric_columns(("val",))))))
+        parts.append(peer_section(peers, [r for r in baselines if r.variant == "linear-regression"],
+                                  metric_columns=metric_columns(("val", "test"), ("MAE", "RMSE", "R²")),
+                                  formats=FORMATS | metric_formats(list(metric_columns(("val",))))))
     if variants:
         linear = next((r for r in baselines if r.variant == "linear-regression"), None)
         path = plots.bars([r.variant for r in variants], [r.metric("test", "mae") for r in variants],

@@ -70,6 +70,8 @@ OPTIONAL = {
     "QUICK_NOTE": "report header: what --quick means when it is not the default small-subset note",
     "ACCEPTS_IMAGE": "CLI: the lesson takes `nnlab run LESSON --image PATH`",
     "hypermodel": "tuner: the search space, making the lesson a TunableLesson",
+    "showdown": "bench/peers.py and the conclusions: the headline network against its classical peer "
+                "(`reports.peers.Showdown` from a ReportView)",
 }
 TUNABLE_CONFIG = ("epochs", "batch_size")
 

@@ -18,7 +18,7 @@ from typing import Sequence
 
 import numpy as np
 
-from reports.conclusions import Score
+from reports.conclusions import TEST_ACCURACY, Score
 from reports.store import VariantRecord
 from reports.tables import count
 
@@ -27,6 +27,9 @@ PEER_COLUMNS = {
     "chosen on validation": lambda r: ", ".join(f"{k}={v}" for k, v in (r.info.get("chosen") or {}).items()) or "defaults",
     "train rows": lambda r: count(r.info["train_rows"]) if "train_rows" in r.info else "–",
 }
+
+
+VAL_ACCURACY = Score("validation accuracy", lambda r: r.metric("val", "accuracy"))
 
 
 def chosen_on(select: Score, records: Sequence[VariantRecord]) -> VariantRecord | None:
@@ -53,6 +56,7 @@ class Showdown:
     score: Score
     noise: float | None = None
     rule: str = "both chosen on validation"
+    peer_role: str = "the best peer"
 
     @property
     def gap(self) -> float:
@@ -77,7 +81,7 @@ class Showdown:
     def sentence(self) -> str:
         s = self.score
         head = (f"Network against classical peers ({self.rule}): `{self.net.variant}` {s.show(s.get(self.net))} "
-                f"{s.label} against the best peer `{self.peer.variant}` at {s.show(s.get(self.peer))}")
+                f"{s.label} against {self.peer_role} `{self.peer.variant}` at {s.show(s.get(self.peer))}")
         band = f"±{s.gap(self.noise, 0)}" if self.noise is not None else None
         if self.verdict == "ties":
             return head + (f": a tie, the gap of {s.gap(s.get(self.net), s.get(self.peer))} is within the {band} "
@@ -88,11 +92,43 @@ class Showdown:
                 + f"; ratio {self.ratio:.2f} ({'net / peer' if not s.higher_is_better else 'peer error / net error'}).")
 
 
-def peer_lines(peers: Sequence[VariantRecord], score: Score) -> list[str]:
-    """One line listing every peer's test score and the settings validation chose for it."""
+def peer_lines(peers: Sequence[VariantRecord], score: Score, chosen_by: str = "each configured on validation"
+               ) -> list[str]:
+    """One line listing every peer's test score and the settings `chosen_by` chose for it."""
     if not peers:
         return []
     listed = "; ".join(f"`{r.variant}` {score.show(score.get(r))}"
                        + (f" ({', '.join(f'{k}={v}' for k, v in r.info['chosen'].items())})"
                           if r.info.get("chosen") else "") for r in peers)
-    return [f"Classical peers, each configured on validation, {score.label}: {listed}."]
+    return [f"Classical peers, {chosen_by}, {score.label}: {listed}."]
+
+
+def classification_showdown(view, nets: Sequence[VariantRecord], peers: Sequence[VariantRecord],
+                            score: Score = TEST_ACCURACY, select: Score = VAL_ACCURACY) -> Showdown | None:
+    """The network and the peer `select` ranks first, compared on `score`; the tie band is 1.96 × the
+    paired standard error of their 0/1 errors on the test images (from their stored test predictions)."""
+    net, peer = chosen_on(select, nets), chosen_on(select, peers)
+    if net is None or peer is None:
+        return None
+    truth = view.artifact(net, "test_true")
+    predicted = [view.artifact(r, "test_pred") for r in (net, peer)]
+    if truth is None or any(p is None for p in predicted):
+        return Showdown(net, peer, score)
+    errors = [np.asarray(p) != np.asarray(truth) for p in predicted]
+    return Showdown(net, peer, score, 1.96 * paired_standard_error(*errors))
+
+
+def peer_section(peers: Sequence[VariantRecord], baseline: VariantRecord | Sequence[VariantRecord] | None = None,
+                 *, metric_columns: dict | None = None, formats: dict | None = None) -> str:
+    """The peers' table (baseline rows first): estimator, the settings validation chose, rows fitted on,
+    the scores (accuracy columns unless `metric_columns`), time."""
+    from reports.classification import variant_table
+
+    text = ("## Classical peers\n\nWhat a practitioner tries before a network, on the same split in the same "
+            "run: each estimator fitted on the training rows with every candidate setting, the one with the best "
+            "validation score kept (*chosen on validation*). *train rows* says when a peer fitted on a subset; "
+            "its train score is on that subset.")
+    if not peers:
+        return text + "\n\n*No finished peers recorded yet.*"
+    return text + "\n\n" + variant_table(peers, PEER_COLUMNS, baseline, metric_columns=metric_columns,
+                                         formats=formats)

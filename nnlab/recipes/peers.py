@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 import time
 from typing import Any, Callable, Sequence
 
@@ -44,6 +45,31 @@ def peer_variant(name: str, estimator: str, candidates: Sequence[dict], *, train
                                  "train_subset": train_subset})
 
 
+def peer_variants(specs: Sequence[tuple]) -> list[Variant]:
+    """Grid rows from a Config's peer specs: (name, estimator, candidates) or (..., train_subset)."""
+    return [peer_variant(name, estimator, candidates, train_subset=rest[0] if rest else None)
+            for name, estimator, candidates, *rest in specs]
+
+
+# The peers of the image-classification lessons (fashion-mlp, fashion-cnn): what scikit-learn offers a
+# practitioner for 784 pixels, each with the settings validation chooses among. The RBF SVC costs
+# O(n²) kernel evaluations, so it fits on a stated 10,000-row subset of the training images.
+IMAGE_PEERS = (
+    ("logistic-regression", "logistic-regression", tuple({"C": c, "max_iter": 300} for c in (0.1, 1.0))),
+    ("mlp", "mlp", ({"hidden_layer_sizes": [256], "early_stopping": True, "max_iter": 60},)),
+    ("hist-gradient-boosting", "hist-gradient-boosting",
+     ({"max_iter": 300, "learning_rate": 0.1, "early_stopping": True},)),
+    ("rbf-svc", "rbf-svc", ({"C": 10.0, "gamma": "scale"},), 10_000),
+)
+# --quick: the same estimators, small enough that the four fit in seconds on the quick subset
+QUICK_IMAGE_PEERS = (
+    ("logistic-regression", "logistic-regression", ({"C": 1.0, "max_iter": 100},)),
+    ("mlp", "mlp", ({"hidden_layer_sizes": [64], "max_iter": 20},)),
+    ("hist-gradient-boosting", "hist-gradient-boosting", ({"max_iter": 10, "early_stopping": False},)),
+    ("rbf-svc", "rbf-svc", ({"C": 10.0, "gamma": "scale"},), 1_000),
+)
+
+
 def make_estimator(estimator: str, settings: dict, seed: int) -> Any:
     """A fresh scikit-learn estimator with `settings`, seeded when it takes a random_state."""
     module, name = ESTIMATORS[estimator]
@@ -59,6 +85,17 @@ def subset_rows(n: int, subset: int | None, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).permutation(n)[:subset])
 
 
+def limited_threads():
+    """A context in which a peer fits with OpenMP/BLAS threads for half the cores this process may use.
+    Those threads spin while they wait, so on cores shared with other work a thread per core made a
+    10-tree gradient boosting 8× slower here (47 s against 5.6 s with one thread on 2 busy cores) and
+    a SARIMA fit 10× slower (18.8 s against 1.8 s)."""
+    from threadpoolctl import threadpool_limits
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return threadpool_limits(max(1, cores // 2))
+
+
 def fit_on_validation(params: dict, x_train: np.ndarray, y_train: np.ndarray, x_val: np.ndarray,
                       y_val: np.ndarray, score: Callable[[np.ndarray, np.ndarray], float], seed: int
                       ) -> tuple[Any, dict]:
@@ -68,7 +105,8 @@ def fit_on_validation(params: dict, x_train: np.ndarray, y_train: np.ndarray, x_
     tried, best, best_score = [], None, -np.inf
     start = time.perf_counter()
     for settings in params["candidates"]:
-        fitted = make_estimator(params["estimator"], settings, seed).fit(x_train[rows], y_train[rows])
+        with limited_threads():
+            fitted = make_estimator(params["estimator"], settings, seed).fit(x_train[rows], y_train[rows])
         value = float(score(y_val, fitted.predict(x_val)))
         tried.append({"settings": settings, "val_score": value})
         if value > best_score:
@@ -87,12 +125,15 @@ def flat(x: np.ndarray) -> np.ndarray:
 def classifier_peer_outcome(params: dict, data: Any, seed: int) -> Outcome:
     """A peer classifier on an `ImageClasses`-like bundle (x_* (N, ...) in [0, 1], y_* int labels):
     accuracy per split, and its test predictions (the confusion matrix and paired comparisons read them)."""
+    # train accuracy is on the rows the peer was fitted on (a subset, for a peer that states one)
+    rows = subset_rows(len(data.y_train), params.get("train_subset"), seed)
     x = {split: flat(getattr(data, f"x_{split}")) for split in ("train", "val", "test")}
-    fitted, info = fit_on_validation(params, x["train"], data.y_train, x["val"], data.y_val,
-                                     lambda y, p: np.mean(y == p), seed)
-    predictions = {split: fitted.predict(rows) for split, rows in x.items()}
-    metrics = {split: {"accuracy": float(np.mean(predictions[split] == getattr(data, f"y_{split}")))}
-               for split in x}
+    y = {"train": data.y_train, "val": data.y_val, "test": data.y_test}
+    fitted, info = fit_on_validation(params, x["train"], y["train"], x["val"], y["val"],
+                                     lambda truth, p: np.mean(truth == p), seed)
+    x["train"], y["train"] = x["train"][rows], y["train"][rows]
+    predictions = {split: fitted.predict(inputs) for split, inputs in x.items()}
+    metrics = {split: {"accuracy": float(np.mean(predictions[split] == y[split]))} for split in x}
     return Outcome(metrics, info=info, artifacts={"test_pred": predictions["test"], "test_true": data.y_test})
 
 
