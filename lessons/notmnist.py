@@ -67,7 +67,8 @@ class Config:
 
 QUICK_PEERS = (
     ("logistic-regression", "logistic-regression", ({"C": 0.1, "max_iter": 100},)),
-    ("hist-gradient-boosting", "hist-gradient-boosting", ({"max_iter": 10, "early_stopping": False},)),
+    ("hist-gradient-boosting", "hist-gradient-boosting",
+     ({"max_iter": 5, "max_leaf_nodes": 8, "max_bins": 32, "early_stopping": False},)),
 )
 
 

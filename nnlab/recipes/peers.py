@@ -17,6 +17,7 @@ import importlib
 import inspect
 import os
 import time
+import warnings
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -65,7 +66,8 @@ IMAGE_PEERS = (
 QUICK_IMAGE_PEERS = (
     ("logistic-regression", "logistic-regression", ({"C": 1.0, "max_iter": 100},)),
     ("mlp", "mlp", ({"hidden_layer_sizes": [64], "max_iter": 20},)),
-    ("hist-gradient-boosting", "hist-gradient-boosting", ({"max_iter": 10, "early_stopping": False},)),
+    ("hist-gradient-boosting", "hist-gradient-boosting",
+     ({"max_iter": 5, "max_leaf_nodes": 8, "max_bins": 32, "early_stopping": False},)),
     ("rbf-svc", "rbf-svc", ({"C": 10.0, "gamma": "scale"},), 1_000),
 )
 
@@ -101,11 +103,15 @@ def fit_on_validation(params: dict, x_train: np.ndarray, y_train: np.ndarray, x_
                       ) -> tuple[Any, dict]:
     """Fit each candidate of `params` on (x_train, y_train); the one whose `score(y_val, predicted)`
     (higher is better) is best. Returns (that fitted estimator, info for the record)."""
+    from sklearn.exceptions import ConvergenceWarning
+
     rows = subset_rows(len(y_train), params.get("train_subset"), seed)
     tried, best, best_score = [], None, -np.inf
     start = time.perf_counter()
     for settings in params["candidates"]:
-        with limited_threads():
+        # an iteration cap a candidate states is its setting, not a fault: the validation score judges it
+        with limited_threads(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
             fitted = make_estimator(params["estimator"], settings, seed).fit(x_train[rows], y_train[rows])
         value = float(score(y_val, fitted.predict(x_val)))
         tried.append({"settings": settings, "val_score": value})
