@@ -528,8 +528,8 @@ def showdown(view):
         return None
     noise = net.info.get("test_rmse_std") if len(net.info.get("seeds", [])) > 1 else None
     return Showdown(net, peer, scores()["rmse"], noise, rule="both fixed before the run; the peer's order "
-                    "chosen by AIC on the training months; the tie band is the network's seed std",
-                    peer_role="the peer")
+                    "chosen by AIC on the training months", peer_role="the peer",
+                    band="of the network's std over seeds")
 
 
 def report_sections(view) -> list[str]:

@@ -57,6 +57,7 @@ class Showdown:
     noise: float | None = None
     rule: str = "both chosen on validation"
     peer_role: str = "the best peer"
+    band: str = "this test set can resolve"   # what the noise band is, as the sentence says it
 
     @property
     def gap(self) -> float:
@@ -85,10 +86,10 @@ class Showdown:
         band = f"±{s.gap(self.noise, 0)}" if self.noise is not None else None
         if self.verdict == "ties":
             return head + (f": a tie, the gap of {s.gap(s.get(self.net), s.get(self.peer))} is within the {band} "
-                           f"this test set can resolve.")
+                           f"{self.band}.")
         side = "the network wins" if self.verdict == "wins" else "the peer wins"
         return (head + f": {side} by {s.gap(s.get(self.net), s.get(self.peer))}"
-                + (f" (beyond the {band} this test set can resolve)" if band else " (no error bar: one seed)")
+                + (f" (beyond the {band} {self.band})" if band else " (no error bar: one seed)")
                 + f"; ratio {self.ratio:.2f} ({'net / peer' if not s.higher_is_better else 'peer error / net error'}).")
 
 
