@@ -22,7 +22,8 @@ EPILOG = """environment:
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
   NNLAB_THREADS    CPU threads TensorFlow may use (default: all)
   NNLAB_MODELS_DIR read-only folder of detector files (detection: ssd-v1-tflite)
-  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)"""
+  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)
+  KERAS_BACKEND    tensorflow (default) or jax (pip install -e ".[jax]"); fixed for the whole command"""
 
 
 TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras
@@ -158,6 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "the report still shows everything finished before")
     run.add_argument("--image", default=None,
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
+    run.add_argument("--distribute", action="store_true",
+                     help="JAX backend: train data-parallel over every local device (keras.distribution)")
     add_workdir(run)
 
     from nnlab.detectors import models_help
@@ -249,26 +252,50 @@ def thread_count() -> int:
     return value
 
 
+# The Keras backends nnlab runs on, with the package each needs.
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax"}
+
+
+def check_backend() -> str:
+    """The backend KERAS_BACKEND asks for, checked before Keras is imported (Keras would fail with a
+    traceback on an unknown name or a backend package that is not installed)."""
+    import importlib.util
+
+    backend = os.environ.get("KERAS_BACKEND", "").strip() or "tensorflow"
+    if backend not in BACKENDS:
+        raise UserError(f"KERAS_BACKEND={backend}: nnlab runs on {' or '.join(BACKENDS)}; set KERAS_BACKEND to "
+                        f"one of them (or unset it for tensorflow)")
+    if importlib.util.find_spec(BACKENDS[backend]) is None:
+        raise UserError(f"KERAS_BACKEND={backend} but {BACKENDS[backend]} is not installed: "
+                        f'pip install -e ".[{backend}]" (or unset KERAS_BACKEND for tensorflow)')
+    return backend
+
+
 def import_keras_quietly() -> None:
-    """Import Keras (and TensorFlow, when it is the backend) with file descriptor 2 silenced.
+    """Import Keras and TensorFlow with file descriptor 2 silenced.
 
     TensorFlow's C++ start-up writes INFO lines and CUDA probes straight to fd 2 before its logging
     is initialised, where TF_CPP_MIN_LOG_LEVEL does not reach; they would bury a one-line error.
-    If the import itself fails, what it wrote is shown after all. A bad NNLAB_THREADS is reported first.
+    Under another Keras backend TensorFlow is still imported here, since data loaders and the
+    from-scratch twins use it. If the import itself fails, what it wrote is shown after all.
+    A bad NNLAB_THREADS or KERAS_BACKEND is reported first.
     """
     threads = thread_count()
+    check_backend()
     from nnlab.quiet import native_stderr_held
 
     with native_stderr_held():
         import keras
+        import tensorflow as tf
 
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
+        if threads:  # e.g. one thread per tuning worker when several share a machine
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
+        if keras.backend.backend() == "jax":
+            import jax
 
-            if threads:  # e.g. one thread per tuning worker when several share a machine
-                tf.config.threading.set_intra_op_parallelism_threads(threads)
-                tf.config.threading.set_inter_op_parallelism_threads(threads)
-            tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
+            jax.devices()  # JAX's platform probe prints its own lines on first use
 
 
 def cmd_list(args) -> int:
@@ -293,9 +320,13 @@ def cmd_run(args) -> int:
     if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
         raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
                         f"Fix: drop --image")
+    needs = getattr(module, "TENSORFLOW_ONLY", "")
+    if needs and check_backend() != "tensorflow":
+        raise UserError(f"lesson '{args.lesson}' needs the TensorFlow backend ({needs}); run it with "
+                        f"KERAS_BACKEND=tensorflow (or unset)")
     options = RunOptions(workdir=workdir, seed=args.seed, quick=args.quick,
                          epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image,
-                         only=args.only)
+                         only=args.only, distribute=args.distribute)
     run_lesson(module, options)
     return 0
 
