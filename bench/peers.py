@@ -35,7 +35,8 @@ def lesson_view(module, workdir: Path, seed: int):
 
     store = Store.in_workdir(workdir, readonly=True)
     run = store.latest_run(module.SLUG, kind="run")
-    records = store.records(module.SLUG, seed=seed, quick=False, dataset_sha256=run["dataset_sha256"])
+    records = store.records(module.SLUG, seed=seed, quick=False, dataset_sha256=run["dataset_sha256"],
+                            backend=run["backend"])
     return ReportView(module.SLUG, run, records, store, Path(tempfile.mkdtemp(prefix="nnlab-peers-view-")))
 
 
