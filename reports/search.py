@@ -48,15 +48,18 @@ def tuner_section(view: ReportView, tuner: str, records: list[VariantRecord], be
     path = plots.search_progress([val_score(r) for r in records], view.figure(f"search_{tuner}.png"),
                                  title=f"{tuner} search: validation accuracy per trial", ylabel="val accuracy")
     parts.append(view.image(path, f"{tuner} search progress"))
-    hand_made = [r for r in view.records if r.experiment != "baseline" and not math.isnan(r.metric("test", "accuracy"))]
+    # the lesson's own networks: neither its baselines nor its classical peers (experiment "peers")
+    hand_made = [r for r in view.records if r.experiment not in ("baseline", "peers")
+                 and not math.isnan(r.metric("val", "accuracy"))]
     if best is not None:
         line = (f"Retrained on the training split as the lesson trains, the best configuration scores "
                 f"**{percent(best.metric('test', 'accuracy'))}** test accuracy "
                 f"(validation {percent(best.metric('val', 'accuracy'))}).")
         if hand_made:
-            top_hand = max(hand_made, key=lambda r: r.metric("test", "accuracy"))
+            # chosen on validation, as the search's best is: the test accuracy chooses neither
+            top_hand = max(hand_made, key=lambda r: r.metric("val", "accuracy"))
             delta = best.metric("test", "accuracy") - top_hand.metric("test", "accuracy")
-            line += (f" The best hand-made variant, `{top_hand.variant}`, scored "
+            line += (f" The hand-made variant with the best validation accuracy, `{top_hand.variant}`, scored "
                      f"{percent(top_hand.metric('test', 'accuracy'))}: the search is "
                      f"{100 * abs(delta):.2f} points {'ahead' if delta >= 0 else 'behind'}.")
         parts.append(line)

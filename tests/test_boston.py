@@ -45,7 +45,7 @@ def test_quick_run_writes_one_table_with_every_variant_and_the_baselines(tmp_pat
     workdir = tmp_path / "runs"
     result = run_cli(["run", "boston-regression", "--quick", "--workdir", str(workdir)], cli_env(tmp_path))
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "boston-regression: trained 15, skipped 0" in result.stdout
+    assert "boston-regression: trained 18, skipped 0" in result.stdout
     report_path = workdir / "boston-regression" / "report.md"
     report = report_path.read_text()
     table = table_after(report, "## All variants")
@@ -59,7 +59,13 @@ def test_quick_run_writes_one_table_with_every_variant_and_the_baselines(tmp_pat
     # the mean predictor has R² exactly 0 on the rows it was fitted on
     assert table[1][header.index("train R²")] == "0.000"
     assert {"test_mae.png", "curves_mae.png", "best_predictions.png"} <= set(linked_pngs_open(report_path))
-    assert "Best of the lesson:" in report.split("## Conclusions", 1)[1]
+    peers = table_after(report, "## Classical peers")
+    assert [row[0] for row in peers[1:]] == ["*baseline: linear-regression*", "`ridge`", "`random-forest`",
+                                             "`gradient-boosting`"]
+    assert {"chosen on validation", "val MAE", "test MAE"} <= set(peers[0])
+    conclusions = report.split("## Conclusions", 1)[1]
+    assert "Headline network, chosen on validation MAE among 13:" in conclusions
+    assert "Network against classical peers (both chosen on validation)" in conclusions
 
 
 def test_a_corrupt_data_file_is_one_line_and_exit_2(tmp_path):

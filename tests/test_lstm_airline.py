@@ -82,7 +82,9 @@ def test_lesson_runs_quick_and_writes_its_report(tmp_path, airline):
     for row in ("*baseline: persistence*", "*baseline: seasonal-naive*", "*baseline: trend+months*",
                 "`lstm-w12`", "`gru-w12`", "`simple_rnn-w12`", "`dense-w12`", "`lstm-w12-level`"):
         assert row in report
-    assert "SARIMA(1,1,1)(0,1,1,12) is **not run**" in report
+    assert "*peer: sarima*" in report and "*peer: holt-winters*" in report
+    assert "Headline network (fixed before the run): `lstm-w12`" in report
+    assert "against the peer `sarima`" in report
     assert "within the 1e-5 tolerance" in report
     assert "## Conclusions" in report
     assert not re.search(r"\bnan\b", report, re.IGNORECASE)

@@ -76,7 +76,11 @@ def test_quick_run_compares_mlp_and_cnn_with_confusion_and_misclassified_grid(tm
     pngs = linked_pngs_open(report_path)
     assert {"curves_models.png", "misclassified.png"} <= set(pngs)
     assert any(name.startswith("confusion_") for name in pngs)
-    assert "Target (CNN validation accuracy ≥ 93.00%)" in report
+    assert "Target (CNN held-out accuracy ≥ 93.00%)" in report
+    peers = table_after(report, "## Classical peers")
+    assert [row[0] for row in peers[1:]] == ["*baseline: majority-class*", "`logistic-regression`",
+                                             "`hist-gradient-boosting`"]
+    assert "Network against classical peers (both chosen on validation)" in report
 
 
 def test_the_cnn_search_space_builds_a_compiled_model():

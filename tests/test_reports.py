@@ -10,7 +10,7 @@ from tests.conftest import PNG_SIGNATURE, cli_env, run_cli, table_after
 
 def test_end_to_end_quick_run_writes_the_report(fashion_quick):
     workdir, result = fashion_quick
-    assert "fashion-mlp: trained 16, skipped 0" in result.stdout
+    assert "fashion-mlp: trained 20, skipped 0" in result.stdout
     report = (workdir / "fashion-mlp" / "report.md").read_text()
     width = table_after(report, "## (a) Neurons in a 2-layer net")
     assert width[0][:3] == ["variant", "hidden layers", "optimizer"]
@@ -44,13 +44,17 @@ def test_report_pictures_are_real_pngs(fashion_quick):
 def test_conclusions_name_the_real_best_variant(fashion_quick):
     workdir, _ = fashion_quick
     store = Store.in_workdir(workdir)
-    records = [r for r in store.records("fashion-mlp") if r.experiment != "baseline"]
+    records = [r for r in store.records("fashion-mlp") if r.experiment not in ("baseline", "peers")]
     store.close()
-    best = max(records, key=lambda r: r.metric("test", "accuracy"))
+    best = max(records, key=lambda r: r.metric("val", "accuracy"))  # the headline: chosen on validation
     report = (workdir / "fashion-mlp" / "report.md").read_text()
     conclusions = report.split("## Conclusions", 1)[1]
-    assert f"Best of the lesson: `{best.variant}`" in conclusions
+    assert f"Headline network, chosen on validation accuracy: `{best.variant}`" in conclusions
     assert f"{100 * best.metric('test', 'accuracy'):.2f}% test accuracy" in conclusions
+    peers = table_after(report, "## Classical peers")
+    assert [row[0] for row in peers[1:]] == ["*baseline: majority-class*", "`logistic-regression`", "`mlp`",
+                                             "`hist-gradient-boosting`", "`rbf-svc`"]
+    assert peers[-1][peers[0].index("train rows")] == "1,000"  # the SVC's stated subset
     width = [r for r in records if r.experiment == "width"]
     worst = min(width, key=lambda r: r.metric("test", "accuracy"))
     assert f"`{worst.variant}` at {100 * worst.metric('test', 'accuracy'):.2f}%" in conclusions

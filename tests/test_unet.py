@@ -61,7 +61,7 @@ def test_lesson_runs_quick_and_writes_its_report(tmp_path):
     assert {"panels.png", "curves_dice.png"} <= pngs
     assert set(re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", report)) == pngs
     for row in ("*baseline: all-cell-interior*", "*baseline: all-membrane*", "`depth2-filters8`",
-                "`depth2-filters8-no-aug`"):
+                "`depth2-filters8-no-aug`", "*peer: pixel-random-forest*"):
         assert row in report
-    assert "## Conclusions" in report
+    assert "against the peer `pixel-random-forest`" in report.split("## Conclusions", 1)[1]
     assert not re.search(r"\bnan\b", report, re.IGNORECASE)
