@@ -225,6 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     compose.add_argument("--seed", type=seed_value, default=0, help="random seed of the sampling (default 0)")
     add_workdir(compose)
 
+    notebook = commands.add_parser(
+        "notebook", help="write a lesson as a Jupyter notebook that runs it step by step (or --all of them)")
+    notebook.add_argument("lesson", nargs="?", help="lesson slug, e.g. fashion-mlp (see `nnlab list`)")
+    notebook.add_argument("--all", action="store_true",
+                          help="one notebook per ready lesson, and index.ipynb linking them")
+    notebook.add_argument("--out", type=Path, default=Path("."),
+                          help="folder to write <lesson>.ipynb into (default: the current folder)")
+    notebook.add_argument("--quick", action="store_true",
+                          help="the notebook runs the lesson as `nnlab run --quick` does (seconds, not its figures)")
+    notebook.add_argument("--workdir", type=Path, default=None,
+                          help="the results store the notebook uses (default: $NNLAB_HOME or ./nnlab-runs where "
+                               "its kernel runs)")
+
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
     report.add_argument("--out", type=Path, default=None,
@@ -399,6 +412,19 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_notebook(args) -> int:
+    from nnlab.catalog import LESSONS, ready
+    from nnlab.commands.notebook import NotebookOptions, write_notebooks
+
+    if args.all == bool(args.lesson):
+        raise UserError("give one LESSON or --all. Fix: e.g. `nnlab notebook fashion-mlp` or `nnlab notebook --all`")
+    slugs = [lesson.slug for lesson in LESSONS if lesson.module] if args.all else [ready(args.lesson).slug]
+    out = writable_folder(args.out, "--out DIR")
+    for path in write_notebooks(slugs, out, NotebookOptions(quick=args.quick, workdir=args.workdir), index=args.all):
+        print(path)
+    return 0
+
+
 def writable_workdir(workdir: Path | None) -> Path:
     """The workdir of a command that records results, checked before TensorFlow loads (a file in the way,
     a read-only folder, a damaged or newer store) without creating anything."""
@@ -422,7 +448,7 @@ def writable_folder(folder: Path, option: str) -> Path:
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
-            "translate": cmd_translate, "compose": cmd_compose}
+            "translate": cmd_translate, "compose": cmd_compose, "notebook": cmd_notebook}
 
 
 def main(argv: list[str] | None = None) -> int:
