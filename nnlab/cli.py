@@ -1,4 +1,5 @@
-"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture.
+"""The `nnlab` command line: list the lessons, run one, rebuild its report, write it as a notebook,
+detect objects in a picture.
 
 Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
 after recording what it finished.
