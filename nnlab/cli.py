@@ -264,25 +264,11 @@ def thread_count() -> int:
 
 
 def import_keras_quietly() -> None:
-    """Import Keras (and TensorFlow, when it is the backend) with file descriptor 2 silenced.
+    """Import Keras and TensorFlow with their start-up chatter held back (`nnlab.quiet.import_keras_quietly`),
+    on NNLAB_THREADS threads; a bad NNLAB_THREADS is reported first."""
+    from nnlab.quiet import import_keras_quietly as quiet_import
 
-    TensorFlow's C++ start-up writes INFO lines and CUDA probes straight to fd 2 before its logging
-    is initialised, where TF_CPP_MIN_LOG_LEVEL does not reach; they would bury a one-line error.
-    If the import itself fails, what it wrote is shown after all. A bad NNLAB_THREADS is reported first.
-    """
-    threads = thread_count()
-    from nnlab.quiet import native_stderr_held
-
-    with native_stderr_held():
-        import keras
-
-        if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-
-            if threads:  # e.g. one thread per tuning worker when several share a machine
-                tf.config.threading.set_intra_op_parallelism_threads(threads)
-                tf.config.threading.set_inter_op_parallelism_threads(threads)
-            tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
+    quiet_import(thread_count())
 
 
 def cmd_list(args) -> int:

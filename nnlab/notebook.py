@@ -31,6 +31,16 @@ FIGURE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+\.png)\)")      # a PNG the report 
 CONCLUSIONS = "## Conclusions"
 
 
+def load_lesson(slug: str) -> ModuleType:
+    """The lesson's module (`catalog.load_module`), Keras and TensorFlow imported first with their C++
+    start-up lines held back, as the CLI does (`nnlab.quiet`); NNLAB_THREADS is the CLI's alone."""
+    from nnlab.catalog import load_module
+    from nnlab.quiet import import_keras_quietly
+
+    import_keras_quietly()
+    return load_module(slug)
+
+
 def show(markdown: str) -> None:
     """Display markdown as a rendered output (IPython); plain text outside a notebook."""
     from IPython.display import Markdown, display
@@ -88,18 +98,18 @@ class Walk:
 
     def experiment(self, name: str) -> None:
         """Train one experiment through the harness (`--only NAME`: finished variants are skipped), then
-        show the report sections that name its variants (as `name`); if none does, those that changed
-        with this run (a section that describes the experiment without naming its variants). A section
-        is shown again only when it changed since it was last shown; the conclusions wait for the end."""
+        show the report sections with a table row of its variants (a row opens with `name`); if none
+        has, those that changed with this run and are not on screen as they are (a section that shows the
+        experiment without a row per variant). The conclusions wait for the end."""
         show(f"## Experiment `{name}`")
         before = {_heading(s): s for s in report_sections(self.report)} if self.report else None
         self.report = run_lesson(self.module, replace(self.options, only=(name,)), data=self.data).report
-        sections = [s for s in report_sections(self.report)
-                    if not s.startswith(CONCLUSIONS) and self.shown.get(_heading(s)) != s]
-        names = [v.name for v in self.variants if v.experiment == name]
-        found = [s for s in sections if any(f"`{n}`" in s for n in names)]
+        sections = [s for s in report_sections(self.report) if not s.startswith(CONCLUSIONS)]
+        rows = re.compile("|".join(rf"^\|\s*`{re.escape(v.name)}`\s*\|" for v in self.variants
+                                   if v.experiment == name), re.MULTILINE)
+        found = [s for s in sections if rows.search(s)]
         if not found and before is not None:
-            found = [s for s in sections if before.get(_heading(s)) != s]
+            found = [s for s in sections if before.get(_heading(s)) != s and self.shown.get(_heading(s)) != s]
         if not found:
             show(f"*No section of the report is about `{name}` yet; its figures are in the lines above, and in "
                  f"later tables (as a baseline row) or the conclusions.*")

@@ -56,10 +56,9 @@ def lesson_notebook(lesson: LessonInfo, options: NotebookOptions):
                           "Results go to the results store in `options.workdir`; running a cell again skips "
                           "every variant already finished there (change `quick` or `seed` to train anew)."),
         new_code_cell("from pathlib import Path\n\n"
-                      "from nnlab.catalog import load_module\n"
-                      "from nnlab.notebook import Walk, show_config, show_data, show_grid\n"
+                      "from nnlab.notebook import Walk, load_lesson, show_config, show_data, show_grid\n"
                       "from nnlab.runner import RunOptions, default_workdir\n\n"
-                      f"lesson = load_module({lesson.slug!r})\n"
+                      f"lesson = load_lesson({lesson.slug!r})\n"
                       f"options = RunOptions(workdir={workdir}, quick={options.quick}, seed=0)\n"
                       "config = lesson.make_config(options)\n"
                       "show_config(config)"),
