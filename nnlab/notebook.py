@@ -3,10 +3,10 @@
 The notebook trains nothing by itself: it calls `runner.run_lesson` once per experiment (as
 `nnlab run LESSON --only EXPERIMENT` would), so the results store, resuming and the report are the
 command line's. These helpers only display: the config, the data bundle, the grid, and after each
-experiment the sections of the freshly compiled report that name its variants, figures inline.
+experiment the sections of the freshly compiled report with a table row of its variants, figures inline.
 A section that covers several experiments (one table of baselines and networks, say) is shown again,
-grown, after each of them; sections that name no variant (a side-by-side summary) and the conclusions
-come at the end.
+grown, after each of them; sections with no variant's row (a side-by-side summary, the best variant's
+confusion matrix) and the conclusions come at the end.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import numpy as np
 from nnlab.runner import RunOptions, Variant, config_dict, run_lesson
 
 # As the CLI does: TensorFlow's C++ start-up lines (oneDNN, CUDA probes) would fill the first training
-# cell's output; warnings and errors still show. Set before any cell imports a lesson, hence TensorFlow.
+# cell's output; errors still show. Set before any cell imports a lesson, hence TensorFlow.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 EXAMPLES_SHOWN = 8                                            # images or values shown per array
