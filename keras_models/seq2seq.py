@@ -65,6 +65,7 @@ def _recurrent(cell: str, units: int, name: str) -> layers.Layer:
     return kinds[cell](units, return_sequences=True, return_state=True, name=name)
 
 
+@keras.saving.register_keras_serializable(package="nnlab")  # so `.keras` files load back (needs this import)
 class Translator(keras.Model):
     """Encoder-decoder over token ids; `call((source, target_in))` returns logits (B, T, target_vocab)."""
 

@@ -23,7 +23,8 @@ EPILOG = """environment:
   KERAS_HOME       the Keras cache where downloads are kept (default ~/.keras)
   NNLAB_THREADS    CPU threads TensorFlow may use (default: all)
   NNLAB_MODELS_DIR read-only folder of detector files (detection: ssd-v1-tflite)
-  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)"""
+  TFHUB_CACHE_DIR  where TF Hub keeps downloaded models (default <temp>/tfhub_modules)
+  KERAS_BACKEND    tensorflow (default) or jax (pip install -e ".[jax]"); fixed for the whole command"""
 
 
 TUNE_EPILOG = """resuming: run the same command again after Ctrl-C; finished trials are kept (Keras
@@ -159,6 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "the report still shows everything finished before")
     run.add_argument("--image", default=None,
                      help="detection: the picture to analyse (default: scikit-image's astronaut photo)")
+    run.add_argument("--distribute", action="store_true",
+                     help="JAX backend: train data-parallel over every local device (keras.distribution)")
     add_workdir(run)
 
     from nnlab.detectors import models_help
@@ -263,12 +266,33 @@ def thread_count() -> int:
     return value
 
 
+# The Keras backends nnlab runs on, with the package each needs.
+BACKENDS = {"tensorflow": "tensorflow", "jax": "jax"}
+
+
+def check_backend() -> str:
+    """The backend KERAS_BACKEND asks for, checked before Keras is imported (Keras would fail with a
+    traceback on an unknown name or a backend package that is not installed)."""
+    import importlib.util
+
+    backend = os.environ.get("KERAS_BACKEND", "").strip() or "tensorflow"
+    if backend not in BACKENDS:
+        raise UserError(f"KERAS_BACKEND={backend}: nnlab runs on {' or '.join(BACKENDS)}; set KERAS_BACKEND to "
+                        f"one of them (or unset it for tensorflow)")
+    if importlib.util.find_spec(BACKENDS[backend]) is None:
+        raise UserError(f"KERAS_BACKEND={backend} but {BACKENDS[backend]} is not installed: "
+                        f'pip install -e ".[{backend}]" (or unset KERAS_BACKEND for tensorflow)')
+    return backend
+
+
 def import_keras_quietly() -> None:
     """Import Keras and TensorFlow with their start-up chatter held back (`nnlab.quiet.import_keras_quietly`),
-    on NNLAB_THREADS threads; a bad NNLAB_THREADS is reported first."""
+    on NNLAB_THREADS threads. A bad NNLAB_THREADS or KERAS_BACKEND is reported first."""
+    threads = thread_count()
+    check_backend()
     from nnlab.quiet import import_keras_quietly as quiet_import
 
-    quiet_import(thread_count())
+    quiet_import(threads)
 
 
 def cmd_list(args) -> int:
@@ -293,9 +317,13 @@ def cmd_run(args) -> int:
     if args.image is not None and not getattr(module, "ACCEPTS_IMAGE", False):
         raise UserError(f"--image is for the detection lesson; '{args.lesson}' has its own dataset. "
                         f"Fix: drop --image")
+    needs = getattr(module, "TENSORFLOW_ONLY", "")
+    if needs and check_backend() != "tensorflow":
+        raise UserError(f"lesson '{args.lesson}' needs the TensorFlow backend ({needs}); run it with "
+                        f"KERAS_BACKEND=tensorflow (or unset)")
     options = RunOptions(workdir=workdir, seed=args.seed, quick=args.quick,
                          epochs=args.epochs, rerun=args.rerun, argv=list(args.argv), image=args.image,
-                         only=args.only)
+                         only=args.only, distribute=args.distribute)
     run_lesson(module, options)
     return 0
 

@@ -50,11 +50,16 @@ REPORT_ONLY = {"report_only": True}
 
 @dataclass(frozen=True)
 class Variant:
-    """One cell of a lesson's experiment grid. `params` must be JSON-serialisable."""
+    """One cell of a lesson's experiment grid. `params` must be JSON-serialisable.
+
+    `tensorflow_only` names why the variant needs TensorFlow itself (a tf_raw twin differentiated by
+    tf.GradientTape, a TFLite model, ...): under another Keras backend it is skipped with that reason,
+    and the rest of the grid runs. It is not part of the variant key."""
 
     experiment: str
     name: str
     params: dict = field(default_factory=dict)
+    tensorflow_only: str = ""
 
 
 @dataclass
@@ -79,6 +84,7 @@ class RunOptions:
     argv: list[str] = field(default_factory=list)
     image: str | None = None      # a lesson that sets ACCEPTS_IMAGE works on this picture (`--image`)
     only: tuple[str, ...] = ()    # train just these variants or experiments (`--only`); empty: all
+    distribute: bool = False      # data-parallel over every local device (`--distribute`; JAX backend)
 
 
 @dataclass
@@ -118,14 +124,33 @@ def default_workdir() -> Path:
 
 
 def versions() -> dict[str, str]:
-    """Versions of Python and the packages that decide the numbers."""
+    """Versions of Python and the packages that decide the numbers (jax's too when it is installed)."""
     found = {"python": platform.python_version()}
-    for dist in ("nnlab", "tensorflow", "keras", "numpy", "scikit-learn", "keras-tuner"):
+    for dist in ("nnlab", "tensorflow", "keras", "numpy", "scikit-learn", "keras-tuner", "jax"):
         try:
             found[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
-            found[dist] = "not installed"
+            if dist != "jax":  # an extra: absent is the usual case, not worth a line in every header
+                found[dist] = "not installed"
     return found
+
+
+def distribute_over_devices(backend: str) -> dict[str, str]:
+    """Train data-parallel over every local device with Keras's own distribution API (each batch split
+    across the devices, gradients averaged), and say so for the run's record. Keras implements it for
+    the JAX backend only. On one host with several accelerators this is all it takes; across hosts, call
+    `jax.distributed.initialize()` first on every host (README)."""
+    import keras
+
+    from nnlab.errors import UserError
+
+    if backend != "jax":
+        raise UserError(f"--distribute needs the JAX backend (Keras's distribution API runs on JAX only; this run "
+                        f"is on {backend}): KERAS_BACKEND=jax nnlab run ... --distribute, after "
+                        f'pip install -e ".[jax]"')
+    devices = keras.distribution.list_devices()
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return {"devices": f"{len(devices)}, data-parallel ({', '.join(devices)})"}
 
 
 def variant_key(lesson: str, variant: Variant, config: dict, ctx: RunContext) -> str:
@@ -181,26 +206,33 @@ def run_lesson(module: ModuleType, options: RunOptions, data: Any = None) -> Run
         import tensorflow as tf
 
         tf.get_logger().setLevel("ERROR")
+    backend = keras.backend.backend()
+    placement = distribute_over_devices(backend) if options.distribute else {}
     config = module.make_config(options)
     data = check_data(module, module.load_data(config, options) if data is None else data)
     cfg = config_dict(config)
     keyed = keyed_config(config)
     ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
-                     backend=keras.backend.backend(), dataset=data.dataset, dataset_sha256=data.sha256,
-                     fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions())
+                     backend=backend, dataset=data.dataset, dataset_sha256=data.sha256,
+                     fallback=data.fallback, data_info=data.info(), config=cfg, versions=versions() | placement)
     grid = select(module.grid(config, data), options.only, module.SLUG)
 
     def interrupted_note(store: Store) -> str:
         return (f"the running variant is marked 'interrupted'; {store.count(module.SLUG, 'finished')} finished "
                 f"variants of {module.SLUG} are kept in {options.workdir}. Run the same command again to resume.")
 
-    trained = skipped = busy = 0
+    trained = skipped = busy = elsewhere_only = 0
     with recorded_run(options.workdir, ctx, options.argv, interrupted_note) as book:
         print(f"{module.SLUG}: {len(grid)} variants on {data.dataset}{' (quick subset)' if options.quick else ''}, "
               f"seed {options.seed}, backend {ctx.backend}; results in {book.store.path}", flush=True)
         with termination_as_interrupt():
             for ordinal, variant in enumerate(grid, 1):
                 label = f"[{ordinal}/{len(grid)}] {variant.experiment} / {variant.name}"
+                if variant.tensorflow_only and ctx.backend != "tensorflow":
+                    print(f"{label}: needs the TensorFlow backend ({variant.tensorflow_only}); not run under "
+                          f"{ctx.backend}", flush=True)
+                    elsewhere_only += 1
+                    continue
                 key = variant_key(module.SLUG, variant, keyed, ctx)
                 claim = book.claim(experiment=variant.experiment, variant=variant.name, ordinal=ordinal,
                                    key=key, params=variant.params, config=cfg, rerun=options.rerun)
@@ -224,6 +256,8 @@ def run_lesson(module: ModuleType, options: RunOptions, data: Any = None) -> Run
         book.end("finished")  # before the report, whose header shows the run's status
         report = write_report(module, book.store, options.workdir, book.run_id)
     elsewhere = f", {busy} left to the run training them now (run again when it ends)" if busy else ""
+    if elsewhere_only:
+        elsewhere += f", {elsewhere_only} needing TensorFlow not run under {ctx.backend}"
     print(f"{module.SLUG}: trained {trained}, skipped {skipped}{elsewhere}; report: {report}", flush=True)
     return RunSummary(book.run_id, trained, skipped, report)
 

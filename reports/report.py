@@ -92,7 +92,7 @@ def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, wor
         raise UserError(f"no runs of '{slug}' are recorded in {Path(workdir)}. "
                         f"Fix: run `nnlab run {slug}` first (or pass the --workdir it used).")
     records = store.records(slug, seed=run["seed"], quick=bool(run["quick"]),
-                            dataset_sha256=run["dataset_sha256"])
+                            dataset_sha256=run["dataset_sha256"], backend=run["backend"])
     out_dir = Path(out_dir) if out_dir is not None else report_dir(workdir, slug)
     out_dir.mkdir(parents=True, exist_ok=True)
     view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
@@ -104,11 +104,63 @@ def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, wor
 
         parts += search_sections(view)
     findings = module.conclusions(view)
+    compared = other_backends(view)
+    if compared:
+        section, finding = compared
+        parts.append(section)
+        findings = [*findings, finding]
     if findings:
         parts.append("## Conclusions\n\n" + "\n".join(f"- {line}" for line in findings))
     path = out_dir / "report.md"
     path.write_text("\n\n".join(parts) + "\n", encoding="utf-8")
     return path
+
+
+# The metric a cross-backend comparison shows: the first of these a lesson records on its test split.
+HEADLINE_METRICS = ("accuracy", "rmse", "mae", "nll_pitch", "bleu", "mse", "loss")
+
+
+def other_backends(view: ReportView) -> tuple[str, str] | None:
+    """When the same lesson, seed, mode and data were also run under another Keras backend: a table of
+    each variant's headline test metric under both, and a conclusion line on how far apart they are."""
+    run = view.run
+    mine = {(r.experiment, r.variant): r for r in view.records}
+    others = [r for backend in view.store.backends(view.slug) if backend != run["backend"]
+              for r in view.store.records(view.slug, seed=run["seed"], quick=bool(run["quick"]),
+                                          dataset_sha256=run["dataset_sha256"], backend=backend)
+              if (r.experiment, r.variant) in mine]
+    if not others:
+        return None
+    rows, gaps = [], []
+    for other in others:
+        record = mine[(other.experiment, other.variant)]
+        shared = [m for m in HEADLINE_METRICS if m in record.metrics.get("test", {}) and m in other.metrics.get("test", {})]
+        if not shared:
+            continue
+        name = shared[0]
+        a, b = record.metric("test", name), other.metric("test", name)
+        gaps.append((abs(a - b), other.variant, name, other.backend))
+        rows.append({"variant": other.variant, "test metric": name, run["backend"]: f"{a:.4f}",
+                     other.backend: f"{b:.4f}", "difference": f"{a - b:+.4f}",
+                     f"wall s ({run['backend']} / {other.backend})": f"{record.wall_seconds:.1f} / {other.wall_seconds:.1f}"})
+    if not rows:
+        return None
+    from reports.tables import markdown_table
+
+    backends = sorted({g[3] for g in gaps})
+    largest = max(gaps)
+    mean_gap = sum(g[0] for g in gaps) / len(gaps)
+    mine_wall = sum(mine[(o.experiment, o.variant)].wall_seconds for o in others)
+    their_wall = sum(o.wall_seconds for o in others)
+    section = (f"## The same variants under {', '.join(backends)}\n\nThis lesson was also run with seed "
+               f"{run['seed']} on the same data under {', '.join(backends)}: each variant's headline test metric "
+               f"under both backends (same code, same seed; the engines differ in initialisation streams and "
+               f"kernels, so equal seeds do not give equal numbers).\n\n" + markdown_table(rows))
+    finding = (f"Backends: {len(gaps)} variants run under both {run['backend']} and {', '.join(backends)} differ by "
+               f"{mean_gap:.4f} on average in their headline test metric (largest {largest[0]:.4f}, "
+               f"`{largest[1]}`, {largest[2]}); together they took {mine_wall:.0f} s under {run['backend']} and "
+               f"{their_wall:.0f} s under {', '.join(backends)}.")
+    return section, finding
 
 
 def crash_rows(view: ReportView) -> list[tuple[str, str]]:
@@ -132,6 +184,7 @@ def header(view: ReportView, lesson: CatalogueEntry, quick_note: str | None = No
     run = view.run
     info = view.data_info
     versions = json.loads(run["versions"])
+    devices = versions.pop("devices", None)  # recorded by `--distribute`; absent: Keras's default placement
     sizes = info.get("sizes", {})
     mode = f"quick ({quick_note or QUICK_NOTE})" if view.quick else "full"
     lines = [
@@ -148,7 +201,7 @@ def header(view: ReportView, lesson: CatalogueEntry, quick_note: str | None = No
         ("splits", ", ".join(f"{k} {sizes[k]:,}" for k in ("train", "val", "test") if k in sizes) or "–"),
         ("mode", mode),
         ("seed", str(run["seed"])),
-        ("backend", run["backend"]),
+        ("backend", run["backend"] + (f", devices {devices}" if devices else "")),
         ("versions", ", ".join(f"{k} {v}" for k, v in versions.items())),
         ("run", f"#{run['id']} started {run['started_at']}, status {run['status']}"),
         ("variants in this report", str(len(view.records))

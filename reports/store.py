@@ -162,6 +162,7 @@ class VariantRecord:
     metrics: dict[str, dict[str, float]]
     history: dict[str, list[float]]
     artifact_names: list[str]
+    backend: str = "tensorflow"
 
     def metric(self, split: str, name: str, default: float = float("nan")) -> float:
         return self.metrics.get(split, {}).get(name, default)
@@ -453,13 +454,13 @@ class Store:
         return int(self.db.execute(sql, args).fetchone()[0])
 
     def records(self, lesson: str, *, seed: int | None = None, quick: bool | None = None,
-                dataset_sha256: str | None = None, experiment_prefix: str | None = None
-                ) -> list[VariantRecord]:
+                dataset_sha256: str | None = None, experiment_prefix: str | None = None,
+                backend: str | None = None) -> list[VariantRecord]:
         """The latest finished record of each (experiment, variant), in grid order."""
         sql = "SELECT * FROM variants WHERE lesson = ? AND status = 'finished'"
         args: list[Any] = [lesson]
         for column, value in (("seed", seed), ("quick", None if quick is None else int(quick)),
-                              ("dataset_sha256", dataset_sha256)):
+                              ("dataset_sha256", dataset_sha256), ("backend", backend)):
             if value is not None:
                 sql += f" AND {column} = ?"
                 args.append(value)
@@ -471,6 +472,12 @@ class Store:
             latest[(row["experiment"], row["variant"])] = row
         rows = sorted(latest.values(), key=lambda r: (r["ordinal"], r["id"]))
         return [self._record(row) for row in rows]
+
+    def backends(self, lesson: str) -> list[str]:
+        """The Keras backends that finished variants of `lesson` were trained under."""
+        return [row[0] for row in self.db.execute(
+            "SELECT DISTINCT backend FROM variants WHERE lesson = ? AND status = 'finished' ORDER BY backend",
+            (lesson,))]
 
     def artifact(self, variant_id: int, name: str) -> Any:
         row = self.db.execute("SELECT value FROM artifacts WHERE variant_id = ? AND name = ?",
@@ -494,7 +501,7 @@ class Store:
             seed=int(row["seed"]), quick=bool(row["quick"]), dataset=row["dataset"],
             dataset_sha256=row["dataset_sha256"], wall_seconds=float(row["wall_seconds"] or 0.0),
             started_at=row["started_at"], info=json.loads(row["info"]), metrics=metrics,
-            history=history, artifact_names=names)
+            history=history, artifact_names=names, backend=row["backend"])
 
 
 def _dumps(value: Any) -> str:
