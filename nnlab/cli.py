@@ -1,5 +1,5 @@
-"""The `nnlab` command line: list the lessons, run one, rebuild its report, detect objects in a picture,
-and the commands that use what a lesson trained (translate, compose, say).
+"""The `nnlab` command line: list the lessons, run one, rebuild its report, write it as a notebook,
+detect objects in a picture, and the commands that use what a lesson trained (translate, compose, say).
 
 Every error a user can fix prints one line and exits with status 2; an interrupted run exits 130
 after recording what it finished.
@@ -266,6 +266,19 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--seed", type=seed_value, default=0, help="random seed of the starting noise (default 0)")
     add_workdir(stylize)
 
+    notebook = commands.add_parser(
+        "notebook", help="write a lesson as a Jupyter notebook that runs it step by step (or --all of them)")
+    notebook.add_argument("lesson", nargs="?", help="lesson slug, e.g. fashion-mlp (see `nnlab list`)")
+    notebook.add_argument("--all", action="store_true",
+                          help="one notebook per ready lesson, and index.ipynb linking them")
+    notebook.add_argument("--out", type=Path, default=Path("."),
+                          help="folder to write <lesson>.ipynb into (default: the current folder)")
+    notebook.add_argument("--quick", action="store_true",
+                          help="the notebook runs the lesson as `nnlab run --quick` does (seconds, not its figures)")
+    notebook.add_argument("--workdir", type=Path, default=None,
+                          help="the results store the notebook uses (default: $NNLAB_HOME or ./nnlab-runs where "
+                               "its kernel runs)")
+
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
     report.add_argument("lesson")
     report.add_argument("--out", type=Path, default=None,
@@ -310,30 +323,13 @@ def check_backend() -> str:
 
 
 def import_keras_quietly() -> None:
-    """Import Keras and TensorFlow with file descriptor 2 silenced.
-
-    TensorFlow's C++ start-up writes INFO lines and CUDA probes straight to fd 2 before its logging
-    is initialised, where TF_CPP_MIN_LOG_LEVEL does not reach; they would bury a one-line error.
-    Under another Keras backend TensorFlow is still imported here, since data loaders and the
-    from-scratch twins use it. If the import itself fails, what it wrote is shown after all.
-    A bad NNLAB_THREADS or KERAS_BACKEND is reported first.
-    """
+    """Import Keras and TensorFlow with their start-up chatter held back (`nnlab.quiet.import_keras_quietly`),
+    on NNLAB_THREADS threads. A bad NNLAB_THREADS or KERAS_BACKEND is reported first."""
     threads = thread_count()
     check_backend()
-    from nnlab.quiet import native_stderr_held
+    from nnlab.quiet import import_keras_quietly as quiet_import
 
-    with native_stderr_held():
-        import keras
-        import tensorflow as tf
-
-        if threads:  # e.g. one thread per tuning worker when several share a machine
-            tf.config.threading.set_intra_op_parallelism_threads(threads)
-            tf.config.threading.set_inter_op_parallelism_threads(threads)
-        tf.config.list_physical_devices()  # device discovery is where the CUDA probe prints
-        if keras.backend.backend() == "jax":
-            import jax
-
-            jax.devices()  # JAX's platform probe prints its own lines on first use
+    quiet_import(threads)
 
 
 def cmd_list(args) -> int:
@@ -523,6 +519,19 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_notebook(args) -> int:
+    from nnlab.catalog import LESSONS, ready
+    from nnlab.commands.notebook import NotebookOptions, write_notebooks
+
+    if args.all == bool(args.lesson):
+        raise UserError("give one LESSON or --all. Fix: e.g. `nnlab notebook fashion-mlp` or `nnlab notebook --all`")
+    slugs = [lesson.slug for lesson in LESSONS if lesson.module] if args.all else [ready(args.lesson).slug]
+    out = writable_folder(args.out, "--out DIR")
+    for path in write_notebooks(slugs, out, NotebookOptions(quick=args.quick, workdir=args.workdir), index=args.all):
+        print(path)
+    return 0
+
+
 def writable_workdir(workdir: Path | None) -> Path:
     """The workdir of a command that records results, checked before TensorFlow loads (a file in the way,
     a read-only folder, a damaged or newer store) without creating anything."""
@@ -546,7 +555,8 @@ def writable_folder(folder: Path, option: str) -> Path:
 
 
 HANDLERS = {"list": cmd_list, "run": cmd_run, "tune": cmd_tune, "report": cmd_report, "detect": cmd_detect,
-            "translate": cmd_translate, "compose": cmd_compose, "say": cmd_say, "stylize": cmd_stylize}
+            "translate": cmd_translate, "compose": cmd_compose, "say": cmd_say, "stylize": cmd_stylize,
+            "notebook": cmd_notebook}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -193,8 +193,11 @@ def termination_as_interrupt() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
-    """Train every variant of a lesson's grid that is not already in the store, then write its report."""
+def run_lesson(module: ModuleType, options: RunOptions, data: Any = None) -> RunSummary:
+    """Train every variant of a lesson's grid that is not already in the store, then write its report.
+
+    `data`: the bundle `module.load_data` already returned for this config and options, when the caller
+    holds it (a notebook shows the data, then trains the experiments one by one); loaded here otherwise."""
     import keras
 
     from nnlab.contract import check_data
@@ -207,7 +210,7 @@ def run_lesson(module: ModuleType, options: RunOptions) -> RunSummary:
     backend = keras.backend.backend()
     placement = distribute_over_devices(backend) if options.distribute else {}
     config = module.make_config(options)
-    data = check_data(module, module.load_data(config, options))
+    data = check_data(module, module.load_data(config, options) if data is None else data)
     cfg = config_dict(config)
     keyed = keyed_config(config)
     ctx = RunContext(lesson=module.SLUG, seed=options.seed, quick=options.quick,
