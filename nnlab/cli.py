@@ -279,8 +279,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the results store the notebook uses (default: $NNLAB_HOME or ./nnlab-runs where "
                                "its kernel runs)")
 
-    report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training")
-    report.add_argument("lesson")
+    report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training "
+                                                 "(--all: every lesson run here, and the course index)")
+    report.add_argument("lesson", nargs="?", help="lesson slug, e.g. fashion-mlp (or --all)")
+    report.add_argument("--all", action="store_true",
+                        help="rebuild the report of every lesson run in the workdir and write <workdir>/index.md: "
+                             "each lesson's last run and headline figure against its target")
     report.add_argument("--out", type=Path, default=None,
                         help="folder for report.md and its PNGs (default <workdir>/<lesson>); the store is "
                              "only read, so it may be on read-only media")
@@ -501,13 +505,21 @@ def cmd_report(args) -> int:
     from nnlab.runner import default_workdir
     from reports.store import Store
 
-    ready(args.lesson)
+    if args.all == bool(args.lesson):
+        raise UserError("give one LESSON or --all. Fix: e.g. `nnlab report fashion-mlp` or `nnlab report --all`")
+    if args.all and args.out is not None:
+        raise UserError("--out is for one lesson's report; --all writes into the workdir. Fix: drop --out "
+                        "(or pass --workdir)")
+    if args.lesson:
+        ready(args.lesson)
     workdir = args.workdir or default_workdir()
     if not (Path(workdir) / Store.FILENAME).is_file():
-        raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson}` first "
-                        f"(or pass the --workdir it used).")
+        raise UserError(f"no results store in {workdir}. Fix: run `nnlab run {args.lesson or 'fashion-mlp'}` "
+                        f"first (or pass the --workdir it used).")
     store = Store.in_workdir(workdir, readonly=True)  # checked (and never written) before TensorFlow loads
     try:
+        if args.all:
+            return report_all(store, Path(workdir))
         out_dir = writable_folder(args.out or Path(workdir) / args.lesson, "--out DIR")
         import_keras_quietly()
         from nnlab.runner import write_report
@@ -516,6 +528,21 @@ def cmd_report(args) -> int:
     finally:
         store.close()
     print(path)
+    return 0
+
+
+def report_all(store, workdir: Path) -> int:
+    """Every lesson run in `workdir` gets its report rebuilt; then the course index."""
+    from nnlab.catalog import LESSONS, load_module
+
+    writable_folder(workdir, "--workdir DIR")
+    import_keras_quietly()
+    from nnlab.runner import write_course_index, write_report
+
+    for lesson in LESSONS:
+        if lesson.module and store.runs(lesson.slug, kind="run"):
+            print(write_report(load_module(lesson.slug), store, workdir), flush=True)
+    print(write_course_index(store, workdir))
     return 0
 
 

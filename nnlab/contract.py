@@ -71,6 +71,8 @@ OPTIONAL = {
     "ACCEPTS_IMAGE": "CLI: the lesson takes `nnlab run LESSON --image PATH`",
     "ACCEPTS_DATA": "CLI: the lesson takes `nnlab run LESSON --data DIR` (its own data in place of the default set)",
     "hypermodel": "tuner: the search space, making the lesson a TunableLesson",
+    "verdicts": "the course index (`reports.index`) and the conclusions: the lesson's targets judged on a "
+                "ReportView, `[reports.conclusions.Verdict]`, the first being its headline",
     "showdown": "bench/peers.py and the conclusions: the headline network against its classical peer "
                 "(`reports.peers.Showdown` from a ReportView)",
 }

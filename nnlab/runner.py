@@ -256,6 +256,7 @@ def run_lesson(module: ModuleType, options: RunOptions, data: Any = None) -> Run
                 print(f"{label}: {_headline(outcome)}  ({wall:.1f} s)", flush=True)
         book.end("finished")  # before the report, whose header shows the run's status
         report = write_report(module, book.store, options.workdir, book.run_id)
+        write_course_index(book.store, options.workdir)
     elsewhere = f", {busy} left to the run training them now (run again when it ends)" if busy else ""
     if elsewhere_only:
         elsewhere += f", {elsewhere_only} needing TensorFlow not run under {ctx.backend}"
@@ -270,6 +271,14 @@ def write_report(module: ModuleType, store: Store, workdir: Path | str, run_id: 
     from reports.report import compile_report
 
     return compile_report(module, find(module.SLUG), store, workdir, run_id, out_dir=out_dir)
+
+
+def write_course_index(store: Store, workdir: Path | str) -> Path:
+    """`<workdir>/index.md`: every lesson of the catalogue, its last run and headline against its target."""
+    from nnlab.catalog import LESSONS, load_module
+    from reports.index import write_index
+
+    return write_index(store, workdir, LESSONS, load_module)
 
 
 def _headline(outcome: Outcome) -> str:

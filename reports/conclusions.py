@@ -134,14 +134,49 @@ def overfitting(records: Sequence[VariantRecord], threshold: float = 0.02) -> st
             f"the clearest sign of overfitting here.")
 
 
-def target_check(value: float, target: float, score: Score, *, full_run: bool) -> str:
-    """Whether the lesson's acceptance target is met (only a full run counts)."""
+@dataclass(frozen=True)
+class Verdict:
+    """A lesson's acceptance target (COURSE.md) judged on the recorded numbers: the headline of its report's
+    conclusions and its row of the course index (`reports.index`). Only a full run is judged.
+
+    A lesson states its targets in `verdicts(view) -> [Verdict]`, the first being its headline; its
+    conclusions print `verdict.sentence()`, so the report and the index say the same thing."""
+
+    target: str          # the claim, e.g. "test accuracy ≥ 93.00%"
+    value: float         # the figure that meets or misses it, comparable between runs (e.g. 0.9371)
+    shown: str           # how a reader reads it, e.g. "93.71%, `vgg-x1+batch-norm`"
+    met: bool
+    full_run: bool = True
+    percent: bool = False  # value is a fraction shown as a percentage
+
+    def format(self, value: float) -> str:
+        return f"{100 * value:.2f}%" if self.percent else f"{value:.4g}"
+
+    @property
+    def status(self) -> str:
+        if not self.full_run:
+            return "not judged (quick run)"
+        return "met" if self.met else "missed"
+
+    def sentence(self) -> str:
+        if not self.full_run:
+            return f"Target ({self.target}) applies to a full run; this quick run: {self.shown}."
+        return f"Target ({self.target}): {'met' if self.met else 'NOT met'} ({self.shown})."
+
+
+def target_verdict(value: float, target: float, score: Score, *, full_run: bool, claim: str | None = None,
+                   detail: str = "") -> Verdict:
+    """Whether `value` reaches `target` on `score` (≥ when higher is better, else ≤)."""
     met = value >= target if score.higher_is_better else value <= target
-    if not full_run:
-        return (f"Target ({score.label} {'≥' if score.higher_is_better else '≤'} {score.show(target)}) applies to "
-                f"a full run; this quick run reached {score.show(value)}.")
-    return (f"Target {score.label} {'≥' if score.higher_is_better else '≤'} {score.show(target)}: "
-            f"{'met' if met else 'NOT met'} ({score.show(value)}).")
+    claim = claim or score.label
+    shown = score.show(value) + (f", {detail}" if detail else "")
+    return Verdict(f"{claim} {'≥' if score.higher_is_better else '≤'} {score.show(target)}", value, shown, met,
+                   full_run, score.as_percent)
+
+
+def target_check(value: float, target: float, score: Score, *, full_run: bool) -> str:
+    """Whether the lesson's acceptance target is met (only a full run counts), as a sentence."""
+    return target_verdict(value, target, score, full_run=full_run).sentence()
 
 
 def spread_note(records: Sequence[VariantRecord], split: str = "test") -> list[str]:

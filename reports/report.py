@@ -81,6 +81,15 @@ def report_dir(workdir: Path | str, slug: str) -> Path:
     return Path(workdir) / slug
 
 
+def make_view(store: Store, slug: str, run: sqlite3.Row, out_dir: Path) -> ReportView:
+    """The records a report of `run` covers: its context's (seed, mode, data, backend) latest finished
+    record of each variant, the lesson's grid apart from Keras Tuner trials."""
+    records = store.records(slug, seed=run["seed"], quick=bool(run["quick"]),
+                            dataset_sha256=run["dataset_sha256"], backend=run["backend"])
+    return ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
+                      out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])
+
+
 def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, workdir: Path | str,
                    run_id: int | None = None, *, out_dir: Path | None = None) -> Path:
     """Write `<workdir>/<slug>/report.md` (or `<out_dir>/report.md`) and its figures for the given or the
@@ -91,12 +100,9 @@ def compile_report(module: ModuleType, lesson: CatalogueEntry, store: Store, wor
     if run is None:
         raise UserError(f"no runs of '{slug}' are recorded in {Path(workdir)}. "
                         f"Fix: run `nnlab run {slug}` first (or pass the --workdir it used).")
-    records = store.records(slug, seed=run["seed"], quick=bool(run["quick"]),
-                            dataset_sha256=run["dataset_sha256"], backend=run["backend"])
     out_dir = Path(out_dir) if out_dir is not None else report_dir(workdir, slug)
     out_dir.mkdir(parents=True, exist_ok=True)
-    view = ReportView(slug, run, [r for r in records if not r.experiment.startswith(SEARCH_PREFIX)], store,
-                      out_dir, [r for r in records if r.experiment.startswith(SEARCH_PREFIX)])
+    view = make_view(store, slug, run, out_dir)
     parts = [header(view, lesson, getattr(module, "QUICK_NOTE", None))]
     parts += module.report_sections(view)
     if view.search:

@@ -336,6 +336,14 @@ class Store:
             args.append(kind)
         return self.db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
 
+    def runs(self, lesson: str, kind: str | None = None) -> list[sqlite3.Row]:
+        """Every run of `lesson` (of one kind: 'run', 'tune'), the oldest first."""
+        sql, args = "SELECT * FROM runs WHERE lesson = ?", [lesson]
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        return self.db.execute(sql + " ORDER BY id", args).fetchall()
+
     def run(self, run_id: int) -> sqlite3.Row:
         return self.db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone()
 
