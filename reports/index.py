@@ -163,6 +163,17 @@ def seed_spread(slug: str, judged: Sequence[Context]) -> list[str]:
     return lines
 
 
+def judge_of(slug: str, load: Callable[[str], Any]) -> Callable[[Any], list[Verdict]] | None:
+    """The lesson's `verdicts`; a lesson that cannot be imported here is judged by a function that raises
+    its error, so its row says why instead of the whole index failing."""
+    try:
+        return getattr(load(slug), "verdicts", None)
+    except Exception as error:
+        def unloadable(view, error=error):
+            raise error
+        return unloadable
+
+
 def write_index(store: Store, workdir: Path | str, lessons: Sequence[Any], load: Callable[[str], Any]) -> Path:
     """Write `<workdir>/index.md` from the store: `lessons` is the catalogue, `load(slug)` a lesson module."""
     workdir = Path(workdir)
@@ -171,8 +182,7 @@ def write_index(store: Store, workdir: Path | str, lessons: Sequence[Any], load:
     for lesson in lessons:
         found: list[Context] = []
         if lesson.module and store.runs(lesson.slug, kind="run"):
-            module = load(lesson.slug)
-            found = contexts(store, lesson.slug, getattr(module, "verdicts", None), workdir)
+            found = contexts(store, lesson.slug, judge_of(lesson.slug, load), workdir)
         ready += bool(lesson.module)
         row = lesson_row(lesson, found, workdir)
         table.append(row)

@@ -95,3 +95,12 @@ def test_a_verdict_that_raises_is_shown_not_hidden(store, tmp_path):
     record_run(store, "toy", seed=0, quick=False, backend="tensorflow", accuracy=0.9)
     text = build(store, tmp_path, [Entry(1, "toy", "lessons.toy")], {"toy": SimpleNamespace(verdicts=broken)})
     assert "not judged: KeyError: 'test'" in text
+
+
+def test_a_lesson_that_cannot_be_imported_keeps_its_row(store, tmp_path):
+    def load(slug):
+        raise ModuleNotFoundError("No module named 'somelib'")
+
+    record_run(store, "toy", seed=0, quick=False, backend="tensorflow", accuracy=0.9)
+    text = write_index(store, tmp_path, [Entry(1, "toy", "lessons.toy")], load).read_text(encoding="utf-8")
+    assert "not judged: ModuleNotFoundError: No module named 'somelib'" in text
