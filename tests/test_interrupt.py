@@ -57,14 +57,14 @@ def test_interrupt_then_rerun_resumes_without_retraining(tmp_path, signum):
         return  # the rerun path is the same for both signals; run it once
     result = run_cli(args, env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "[1/16] baseline / majority-class: already finished, skipped" in result.stdout
-    assert "[2/16] width / width-32: already finished, skipped" in result.stdout
+    assert "[1/20] baseline / majority-class: already finished, skipped" in result.stdout
+    assert "[2/20] width / width-32: already finished, skipped" in result.stdout
     assert "width-32  epoch" not in result.stdout
     after, after_metrics = rows(workdir)
     assert after[:3] == variants                              # nothing recorded was lost or changed
     assert set(metrics) <= set(after_metrics)
     finished = [v for v in after if v[3] == "finished"]
-    assert len(finished) == 16 and len({v[2] for v in finished}) == 16  # each variant trained once
+    assert len(finished) == 20 and len({v[2] for v in finished}) == 20  # each variant trained once
 
 
 def started(args, env) -> subprocess.Popen:
@@ -109,7 +109,7 @@ def test_interrupt_while_the_report_compiles_keeps_the_finished_run(tmp_path):
     env = cli_env(tmp_path)
     process = started(["run", "fashion-mlp", "--quick", "--workdir", str(workdir)], env)
     for line in process.stdout:
-        if line.startswith("[16/16]") and line.rstrip().endswith("s)"):  # the last variant is recorded
+        if line.startswith("[20/20]") and line.rstrip().endswith("s)"):  # the last variant is recorded
             wait_for_run_status(workdir, "finished")  # then the report's figures take seconds to draw
             process.send_signal(signal.SIGINT)
             break
@@ -117,7 +117,7 @@ def test_interrupt_while_the_report_compiles_keeps_the_finished_run(tmp_path):
     assert process.returncode == 130, stderr[-3000:]
     one_interrupted_line(stderr)
     variants, _ = rows(workdir)
-    assert len(variants) == 16 and {v[3] for v in variants} == {"finished"}
+    assert len(variants) == 20 and {v[3] for v in variants} == {"finished"}
     db = sqlite3.connect(workdir / "results.sqlite")
     assert db.execute("SELECT status FROM runs").fetchall() == [("finished",)]
     db.close()

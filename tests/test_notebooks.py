@@ -71,7 +71,7 @@ def test_fashion_mlp_notebook_resumes_the_store_of_a_quick_run(tmp_path, fashion
     notebook = execute(write_notebook(tmp_path, "fashion-mlp", workdir), monkeypatch)
     markdown, text = check_lesson_notebook(notebook, ["baseline", "width", "depth", "optimizer", "dropout"])
     assert "already finished, skipped" in text and "trained 0," in text and "trained 1" not in text
-    assert "## Best variant" in markdown
+    assert "## Headline network" in markdown
     images = sum("image/png" in output.get("data", {}) for cell in notebook.cells if cell.cell_type == "code"
                  for output in cell.outputs)
     assert images >= 5   # the first examples of the data, a learning-curve figure per experiment, the confusion matrix

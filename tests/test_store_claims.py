@@ -157,7 +157,7 @@ def test_sigkill_mid_training_is_reconciled_retrained_and_reported(tmp_path):
     db.close()
     result = run_cli(args, env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "[3/16] width / width-64 {" in result.stdout  # trained again, not skipped
+    assert "[3/20] width / width-64 {" in result.stdout  # trained again, not skipped
     db = sqlite3.connect(workdir / Store.FILENAME)
     statuses = db.execute("SELECT status FROM variants WHERE variant = 'width-64' ORDER BY id").fetchall()
     assert statuses == [("crashed",), ("finished",)]
