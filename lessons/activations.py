@@ -3,19 +3,21 @@
 What it teaches: the activation is not a detail. The same dense network (64 inputs → four hidden
 layers of 32 → 10-way softmax, Glorot-uniform start, plain mini-batch SGD) is trained with sigmoid,
 tanh, ReLU, LeakyReLU, ELU, GELU and swish, each written in NumPy with its hand-written derivative
-(tf_raw/activations.py, checked against tf.GradientTape to 1e-5 by tests/test_activations.py), and
-backpropagation written by hand (tf_raw/two_layer.py). The report gives train/val/test accuracy (mean
-± std over 3 seeds), how many epochs each needs to reach 90% validation accuracy, and the mean
-gradient magnitude |dL/dK| reaching each layer in the first epoch: through four sigmoid layers it
-shrinks layer by layer, since σ' ≤ 0.25 multiplies into every step of backpropagation.
+(tf_raw/activations.py; every run compares it with tf.GradientTape on TensorFlow's own activation, as
+tests/test_activations.py does with the Keras one), and backpropagation written by hand
+(tf_raw/two_layer.py). The report gives train/val/test accuracy (mean ± std over 3 seeds), how many
+epochs each needs to reach 90% validation accuracy, and the mean gradient magnitude |dL/dK| reaching
+each layer in the first epoch: through four sigmoid layers it shrinks layer by layer, since σ' ≤ 0.25
+multiplies into every step of backpropagation.
 
 Data: scikit-learn's bundled 8x8 digits (1,797 images, 10 classes): 75/25 stratified train/test, 10%
 of the training part held out for validation; pixels scaled to [0, 1].
 
-Expected full result: every activation but sigmoid reaches about 96-97% test accuracy within a few
-epochs; the sigmoid net stays near chance (about 10%) at this learning rate and depth, its first layer
-receiving a gradient hundreds of times smaller than its output layer. The README's lesson table has
-the last measured figures.
+Expected full result: every hand derivative within 1e-5 of tf.GradientTape (COURSE.md target; the
+largest difference is about 1e-8); every activation but sigmoid reaches about 96-97% test accuracy
+within a few epochs; the sigmoid net stays near chance (about 10%) at this learning rate and depth, its
+first layer receiving a gradient hundreds of times smaller than its output layer. The README's lesson
+table has the last measured figures.
 
 Run: `nnlab run activations [--quick] [--seed N] [--epochs N]`.
 """
