@@ -267,10 +267,6 @@ def conclusions(view) -> list[str]:
     failed = [r.variant for r in view.records if r.metric("check", "failed") > 0]
     lines = [f"{total - sum(int(r.metric('check', 'failed')) for r in view.records)} of {total} checks passed"
              + (f"; failures in {', '.join(failed)}." if failed else ".")]
-    softmax = next((r for r in view.records if r.variant == "softmax"), None)
-    if softmax is not None:
-        lines.append(f"The hand softmax differs from tf.nn.softmax by at most "
-                     f"{softmax.metric('softmax', 'max_abs_error'):.1e} over every axis and on logits of ±1000.")
     lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
 
