@@ -260,7 +260,7 @@ def verdicts(view) -> list:
         found.append(target_verdict(cnn.metric("test", "accuracy"), TARGET_CNN_TEST_ACCURACY, TEST_ACCURACY,
                                     full_run=not view.quick, claim="raw CNN test accuracy"))
     ratios = {model: step_ratio(raw, keras_) for model, raw, keras_ in pairs(view)}
-    if ratios:
+    if len(ratios) == len(EXPERIMENTS):  # a run with --only may lack a model's twin
         slowest = max(ratios, key=ratios.get)
         found.append(Verdict(f"raw/Keras training-step time ≤ {TARGET_STEP_RATIO:g}×", ratios[slowest],
                              ", ".join(f"{ratio:.2f}× {model.upper()}" for model, ratio in ratios.items()),
