@@ -3,19 +3,21 @@
 What it teaches: the activation is not a detail. The same dense network (64 inputs → four hidden
 layers of 32 → 10-way softmax, Glorot-uniform start, plain mini-batch SGD) is trained with sigmoid,
 tanh, ReLU, LeakyReLU, ELU, GELU and swish, each written in NumPy with its hand-written derivative
-(tf_raw/activations.py, checked against tf.GradientTape to 1e-5 by tests/test_activations.py), and
-backpropagation written by hand (tf_raw/two_layer.py). The report gives train/val/test accuracy (mean
-± std over 3 seeds), how many epochs each needs to reach 90% validation accuracy, and the mean
-gradient magnitude |dL/dK| reaching each layer in the first epoch: through four sigmoid layers it
-shrinks layer by layer, since σ' ≤ 0.25 multiplies into every step of backpropagation.
+(tf_raw/activations.py; every run compares it with tf.GradientTape on TensorFlow's own activation, as
+tests/test_activations.py does with the Keras one), and backpropagation written by hand
+(tf_raw/two_layer.py). The report gives train/val/test accuracy (mean ± std over 3 seeds), how many
+epochs each needs to reach 90% validation accuracy, and the mean gradient magnitude |dL/dK| reaching
+each layer in the first epoch: through four sigmoid layers it shrinks layer by layer, since σ' ≤ 0.25
+multiplies into every step of backpropagation.
 
 Data: scikit-learn's bundled 8x8 digits (1,797 images, 10 classes): 75/25 stratified train/test, 10%
 of the training part held out for validation; pixels scaled to [0, 1].
 
-Expected full result: every activation but sigmoid reaches about 96-97% test accuracy within a few
-epochs; the sigmoid net stays near chance (about 10%) at this learning rate and depth, its first layer
-receiving a gradient hundreds of times smaller than its output layer. The README's lesson table has
-the last measured figures.
+Expected full result: every hand derivative within 1e-5 of tf.GradientTape (COURSE.md target; the
+largest difference is about 1e-8); every activation but sigmoid reaches about 96-97% test accuracy
+within a few epochs; the sigmoid net stays near chance (about 10%) at this learning rate and depth, its
+first layer receiving a gradient hundreds of times smaller than its output layer. The README's lesson
+table has the last measured figures.
 
 Run: `nnlab run activations [--quick] [--seed N] [--epochs N]`.
 """
@@ -33,6 +35,11 @@ from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
 from tf_raw.activations import ACTIVATIONS
 
 SLUG = "activations"
+DERIVATIVE_TOLERANCE = 1e-5
+# where each hand derivative is compared with tf.GradientTape: dense around 0 where the curves bend, 0
+# itself, and large |x| where exponentials overflow or underflow
+DERIVATIVE_INPUTS = np.concatenate([np.linspace(-8.0, 8.0, 401),
+                                    [0.0, -1e-8, 1e-8, -30.0, 30.0, -100.0, 100.0, -700.0, 700.0]])
 
 
 @dataclass(frozen=True)
@@ -77,7 +84,23 @@ def train(variant: Variant, data: ImageClasses, config: Config, seed: int) -> Ou
     reached = [epoch for epoch, acc in enumerate(outcome.history["val_accuracy"], 1)
                if acc >= config.target_val_accuracy]
     outcome.info["epochs_to_target"] = reached[0] if reached else None
+    outcome.info["derivative_max_abs_error"] = derivative_error(variant.params["activation"])
     return outcome
+
+
+def derivative_error(name: str) -> float:
+    """max |f'(x) − d tf_twin(x)/dx| over DERIVATIVE_INPUTS (float64): the hand derivative against
+    tf.GradientTape on TensorFlow's own activation of the same name and defaults."""
+    import tensorflow as tf
+
+    twins = {"sigmoid": tf.math.sigmoid, "tanh": tf.math.tanh, "relu": tf.nn.relu,
+             "leaky_relu": lambda x: tf.nn.leaky_relu(x, alpha=0.2), "elu": tf.nn.elu,
+             "gelu": lambda x: tf.nn.gelu(x, approximate=False), "swish": tf.nn.silu}
+    x = tf.constant(DERIVATIVE_INPUTS, dtype=tf.float64)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = twins[name](x)
+    return float(np.max(np.abs(ACTIVATIONS[name].derivative(DERIVATIVE_INPUTS) - tape.gradient(y, x).numpy())))
 
 
 # ---- report --------------------------------------------------------------------------------------
@@ -102,6 +125,8 @@ def param_columns(config: dict) -> dict:
         target: lambda r: ("never" if r.info.get("epochs_to_target") is None else r.info["epochs_to_target"])
         if r.history else "–",
         "output/layer-1 gradient": lambda r: f"{vanishing_ratio(r):.1f}×" if r.history else "–",
+        "max |f′ − tape|": lambda r: f"{r.info['derivative_max_abs_error']:.1e}"
+        if "derivative_max_abs_error" in r.info else "–",
     }
 
 
@@ -116,7 +141,8 @@ def report_sections(view) -> list[str]:
                    f"{config.get('epochs')} epochs by SGD (learning rate {config.get('learning_rate')}, batch "
                    f"{config.get('batch_size')}) with each activation; accuracies are means over "
                    f"{config.get('seeds')} seed(s). *output/layer-1 gradient*: how many times larger the mean "
-                   f"|dL/dK| is at the output layer than at the first hidden layer in epoch 1.")
+                   f"|dL/dK| is at the output layer than at the first hidden layer in epoch 1. *max |f′ − tape|*: "
+                   f"the hand derivative against tf.GradientTape on TensorFlow's activation, from x = −700 to 700.")
     sections = [experiment_section(view, "activation", "Seven activations on one network", description,
                                    param_columns(config), baseline)]
     if records:
@@ -162,4 +188,23 @@ def conclusions(view) -> list[str]:
         lines.append(f"Vanishing gradients: with `{high_r.variant}` the first hidden layer received a gradient "
                      f"{high:.0f}× smaller than the output layer in epoch 1 ({grads[0]:.2e} vs {grads[-1]:.2e}); "
                      f"with `{low_r.variant}` only {low:.1f}×.")
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def verdicts(view) -> list:
+    """The target (COURSE.md): every hand derivative matches tf.GradientTape to 1e-5; the value is the
+    largest difference over the activations. No verdict unless every configured activation recorded its
+    check (a run with --only, or one recorded before the check existed)."""
+    from reports.conclusions import Verdict
+
+    records = view.experiment("activation")
+    checked = [r for r in records if "derivative_max_abs_error" in r.info]
+    if not records or {r.variant for r in checked} != set(records[0].config.get("activations", [])):
+        return []
+    # a NaN difference (a broken derivative) ranks as the largest, so the verdict carries it and misses
+    worst = max(checked, key=lambda r: np.nan_to_num(r.info["derivative_max_abs_error"], nan=np.inf))
+    value = worst.info["derivative_max_abs_error"]
+    return [Verdict(f"every hand derivative within {DERIVATIVE_TOLERANCE:g} of tf.GradientTape", value,
+                    f"largest difference {value:.1e}, `{worst.variant}`", value <= DERIVATIVE_TOLERANCE,
+                    full_run=not view.quick)]

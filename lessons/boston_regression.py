@@ -232,7 +232,7 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import experiment_findings, target_check
+    from reports.conclusions import experiment_findings
     from reports.peers import peer_lines
 
     score = test_mae()
@@ -263,5 +263,16 @@ def conclusions(view) -> list[str]:
     duel = showdown(view)
     if duel is not None:
         lines.append(duel.sentence())
-    lines.append(target_check(score.get(best), TARGET_TEST_MAE, score, full_run=not view.quick))
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def verdicts(view) -> list:
+    """The target (COURSE.md): the best test MAE ≤ 2.5 k$, judged on the net chosen on validation MAE."""
+    from reports.conclusions import target_verdict
+
+    best = best_variant(view)
+    if best is None:
+        return []
+    return [target_verdict(test_mae().get(best), TARGET_TEST_MAE, test_mae(), full_run=not view.quick,
+                           detail=f"`{best.variant}`, chosen on validation MAE")]

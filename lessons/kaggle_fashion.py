@@ -152,8 +152,6 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import TEST_ACCURACY, target_check
-
     best = chosen_model(view)
     if best is None:
         return []
@@ -166,6 +164,19 @@ def conclusions(view) -> list[str]:
         lines.append(f"Against the course's baseline MLP ({100 * baseline.metric('test', 'accuracy'):.2f}%) that is "
                      f"{100 * abs(delta):.2f} points {'better' if delta >= 0 else 'worse'}, with "
                      f"{best.info.get('parameters', 0):,} parameters vs {baseline.info.get('parameters', 0):,}.")
-    lines.append(target_check(best.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
-                              full_run=not view.quick))
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def verdicts(view) -> list:
+    """The target (COURSE.md): the submitted model, chosen on validation, scores ≥ 90% on the test labels.
+
+    The submission's format, the target's other half, is checked when the report writes it (a bad file
+    stops the report with the first problem), so it needs no verdict of its own."""
+    from reports.conclusions import TEST_ACCURACY, target_verdict
+
+    best = chosen_model(view)
+    if best is None:
+        return []
+    return [target_verdict(best.metric("test", "accuracy"), TARGET_TEST_ACCURACY, TEST_ACCURACY,
+                           full_run=not view.quick, detail=f"`{best.variant}`, the submitted model")]

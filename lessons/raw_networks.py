@@ -226,8 +226,6 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import Score, target_check
-
     lines = []
     for model, raw, keras_ in pairs(view):
         a, b = raw.metric("test", "accuracy"), keras_.metric("test", "accuracy")
@@ -237,12 +235,34 @@ def conclusions(view) -> list[str]:
                      f"{'the same' if same else 'DIFFERENT'} initial weights and with "
                      f"{'the same' if raw.info['parameters'] == keras_.info['parameters'] else 'DIFFERENT'} "
                      f"parameter count ({raw.info['parameters']:,}).")
-        ratio = raw.info["ms_per_step"] / keras_.info["ms_per_step"]
         lines.append(f"A raw {model.upper()} training step took {raw.info['ms_per_step']:.2f} ms against Keras's "
-                     f"{keras_.info['ms_per_step']:.2f} ms: ratio {ratio:.2f} (course target ≤ {TARGET_STEP_RATIO}; "
-                     f"{'within' if ratio <= TARGET_STEP_RATIO else 'above'} it in this run).")
-        if model == "cnn":
-            lines.append(target_check(a, TARGET_CNN_TEST_ACCURACY, Score("raw CNN test accuracy",
-                                                                          lambda r: r.metric("test", "accuracy")),
-                                      full_run=not view.quick))
+                     f"{keras_.info['ms_per_step']:.2f} ms: ratio {step_ratio(raw, keras_):.2f}.")
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def step_ratio(raw, keras_) -> float:
+    return raw.info["ms_per_step"] / keras_.info["ms_per_step"]
+
+
+def verdicts(view) -> list:
+    """The targets (COURSE.md) this run records: the raw CNN ≥ 90% test accuracy on Fashion-MNIST (the
+    headline), then the raw training step ≤ 1.2× the Keras step, judged on the slower of the two models.
+
+    The run's ratio comes from epoch medians of the two nets trained one after the other; bench/raw_vs_keras
+    times them alternately on one batch, the steadier measure. The third target, raw layers equal to Keras
+    layers to 1e-5, is a test (tests/test_tf_raw_layers.py), not a record."""
+    from reports.conclusions import TEST_ACCURACY, Verdict, target_verdict
+
+    found = []
+    cnn = next((r for r in view.experiment("cnn") if r.params.get("impl") == "raw"), None)
+    if cnn is not None:
+        found.append(target_verdict(cnn.metric("test", "accuracy"), TARGET_CNN_TEST_ACCURACY, TEST_ACCURACY,
+                                    full_run=not view.quick, claim="raw CNN test accuracy"))
+    ratios = {model: step_ratio(raw, keras_) for model, raw, keras_ in pairs(view)}
+    if len(ratios) == len(EXPERIMENTS):  # a run with --only may lack a model's twin
+        slowest = max(ratios, key=ratios.get)
+        found.append(Verdict(f"raw/Keras training-step time ≤ {TARGET_STEP_RATIO:g}×", ratios[slowest],
+                             ", ".join(f"{ratio:.2f}× {model.upper()}" for model, ratio in ratios.items()),
+                             ratios[slowest] <= TARGET_STEP_RATIO, full_run=not view.quick))
+    return found

@@ -19,8 +19,8 @@ of the training part held out for validation; pixels scaled to [0, 1].
 
 Expected full result: the starting network reaches about 90% test accuracy; more neurons, more
 epochs and a larger learning rate raise it to about 97%, while 4 neurons, few epochs, a small
-learning rate and extra sigmoid layers lower it (COURSE.md target: the best variant beats the
-starting network). The README's lesson table has the last measured figures.
+learning rate and extra sigmoid layers lower it (COURSE.md target: the best variant, chosen on
+validation accuracy, beats the starting network by more than the seed spread). The README's lesson table has the last measured figures.
 
 Run: `nnlab run two-layer [--quick] [--seed N] [--epochs N]`.
 """
@@ -155,7 +155,7 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import TEST_ACCURACY, changes_against, experiment_findings, spread_note
+    from reports.conclusions import changes_against, experiment_findings, spread_note
 
     baseline = next(iter(view.experiment("baseline")), None)
     start = next(iter(view.experiment("start")), None)
@@ -168,12 +168,27 @@ def conclusions(view) -> list[str]:
     grid_records = [r for r in view.records if r.experiment in EXPERIMENTS]
     lines += spread_note([start, *grid_records])
     lines += changes_against(start, grid_records, noise=seed_std)
-    ranked = TEST_ACCURACY.ranked(grid_records)
-    if ranked:
-        best = ranked[0]
-        gain = TEST_ACCURACY.get(best) - TEST_ACCURACY.get(start)
-        verdict = "met" if gain > seed_std(best) + seed_std(start) else "NOT met"
-        lines.append(f"Target (the best variant beats the starting network beyond the seed spread): {verdict}: "
-                     f"`{best.variant}` {100 * TEST_ACCURACY.get(best):.2f}% vs {100 * TEST_ACCURACY.get(start):.2f}% "
-                     f"({100 * gain:+.2f} points).")
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def verdicts(view) -> list:
+    """The target (COURSE.md): the best variant beats the lesson's starting network. Here the best is the
+    grid variant with the best validation accuracy (the test images choose nothing), and it must beat the
+    start on test accuracy by more than their two seed spreads (one std each); the value is its lead.
+
+    The other target, the gradient check < 1e-6 relative error, is a test (tests/test_two_layer.py),
+    not a record of the run."""
+    from reports.conclusions import TEST_ACCURACY, Verdict
+    from reports.peers import VAL_ACCURACY, chosen_on
+
+    start = next(iter(view.experiment("start")), None)
+    best = chosen_on(VAL_ACCURACY, [r for r in view.records if r.experiment in EXPERIMENTS])
+    if start is None or best is None:
+        return []
+    ours, theirs = TEST_ACCURACY.get(best), TEST_ACCURACY.get(start)
+    lead, spread = ours - theirs, seed_std(best) + seed_std(start)
+    return [Verdict("the variant chosen on validation beats the starting network by more than the seed spread",
+                    lead, f"`{best.variant}` {100 * ours:.2f}% vs {100 * theirs:.2f}% test accuracy, "
+                    f"{100 * lead:+.2f} points against a spread of {100 * spread:.2f}", lead > spread,
+                    full_run=not view.quick, percent=True)]

@@ -66,6 +66,8 @@ def test_quick_run_writes_one_table_with_every_variant_and_the_baselines(tmp_pat
     conclusions = report.split("## Conclusions", 1)[1]
     assert "Headline network, chosen on validation MAE among 13:" in conclusions
     assert "Network against classical peers (both chosen on validation)" in conclusions
+    assert "Target (test MAE (k$) ≤ 2.5) applies to a full run" in conclusions
+    assert "test MAE (k$) ≤ 2.5" in (workdir / "index.md").read_text()
 
 
 def test_a_corrupt_data_file_is_one_line_and_exit_2(tmp_path):

@@ -91,5 +91,8 @@ def test_quick_run_is_an_ablation_on_the_labelled_fallback(tmp_path):
                                              "`3-augmentation`", "`4-batch-norm`", "`5-dropout`", "`6-schedule`"]
     conclusions = report.split("## Conclusions", 1)[1]
     assert conclusions.count("on the step before") == 5
+    assert "Target (test accuracy ≥ 85.00%) applies to a full run" in conclusions
+    index = (workdir / "index.md").read_text()
+    assert "test accuracy ≥ 85.00%" in index and "`6-schedule`, the full recipe" in index
     pngs = linked_pngs_open(report_path)
     assert "curves_ablation.png" in pngs and any(name.startswith("confusion_") for name in pngs)

@@ -71,3 +71,5 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert "read from the store" in report
     assert {"accuracy_width.png", "accuracy_depth.png", "curves_width.png",
             "accuracy_regularised.png", "accuracy_vgg.png", "curves_vgg.png"} <= set(linked_pngs_open(report_path))
+    index = (workdir / "index.md").read_text()  # both lessons' rows, each with its own target
+    assert "test accuracy ≥ 93.00%" in index and "test accuracy ≥ 89.50%" in index

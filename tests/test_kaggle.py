@@ -44,3 +44,5 @@ def test_quick_run_writes_a_valid_submission_for_every_test_image(tmp_path):
     report = (workdir / "kaggle-fashion" / "report.md").read_text()
     assert "`mlp-baseline`" in report and "`cnn`" in report and "## Submission" in report
     assert "submission comes from" in report
+    index = (workdir / "index.md").read_text()
+    assert "test accuracy ≥ 90.00%" in index and "the submitted model" in index

@@ -77,6 +77,7 @@ def test_quick_run_compares_mlp_and_cnn_with_confusion_and_misclassified_grid(tm
     assert {"curves_models.png", "misclassified.png"} <= set(pngs)
     assert any(name.startswith("confusion_") for name in pngs)
     assert "Target (CNN held-out accuracy ≥ 93.00%)" in report
+    assert "CNN held-out accuracy ≥ 93.00%" in (workdir / "index.md").read_text()
     peers = table_after(report, "## Classical peers")
     assert [row[0] for row in peers[1:]] == ["*baseline: majority-class*", "`logistic-regression`",
                                              "`hist-gradient-boosting`"]
