@@ -100,6 +100,14 @@ def digit_value(text: str) -> int:
     return int(text)
 
 
+def pip_spec(text: str) -> str:
+    """One pip requirement for a notebook's install cell: no blanks, no newlines (a cell line must stay one)."""
+    if not text.strip() or any(c.isspace() for c in text.strip()):
+        raise argparse.ArgumentTypeError(f"expected what pip installs, one word such as nnlab or "
+                                         f"git+https://HOST/YOU/nnlab.git. Received: {text!r}")
+    return text.strip()
+
+
 def port_number(text: str) -> int:
     try:
         value = int(text)
@@ -278,6 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.add_argument("--workdir", type=Path, default=None,
                           help="the results store the notebook uses (default: $NNLAB_HOME or ./nnlab-runs where "
                                "its kernel runs)")
+    notebook.add_argument("--pip", type=pip_spec, default="nnlab", metavar="SPEC",
+                          help="what the first cell installs where nnlab is missing, e.g. in Colab (default nnlab; "
+                               "a clone's address such as git+https://HOST/YOU/nnlab.git, or a wheel's URL)")
 
     report = commands.add_parser("report", help="rebuild a lesson's report from the store, without training "
                                                  "(--all: every lesson run here, and the course index)")
@@ -554,7 +565,7 @@ def cmd_notebook(args) -> int:
         raise UserError("give one LESSON or --all. Fix: e.g. `nnlab notebook fashion-mlp` or `nnlab notebook --all`")
     slugs = [lesson.slug for lesson in LESSONS if lesson.module] if args.all else [ready(args.lesson).slug]
     out = writable_folder(args.out, "--out DIR")
-    for path in write_notebooks(slugs, out, NotebookOptions(quick=args.quick, workdir=args.workdir), index=args.all):
+    for path in write_notebooks(slugs, out, NotebookOptions(quick=args.quick, workdir=args.workdir, install=args.pip), index=args.all):
         print(path)
     return 0
 

@@ -86,20 +86,21 @@ def contexts(store: Store, slug: str, judge: Callable[[Any], list[Verdict]] | No
 
 
 def lesson_row(lesson: Any, found: list[Context], workdir: Path) -> dict[str, str]:
-    row = {"#": str(lesson.number), "lesson": f"`{lesson.slug}`", "status": lesson.status}
+    """The lesson's row: its latest full run's context, or its latest quick one when it has no full run."""
+    row = {"#": str(lesson.number), "lesson": f"`{lesson.slug}`", "status": lesson.status, "run": "not run",
+           "headline": "–", "target": "–", "verdict": "not run", "wall": "–", "report": "–"}
     if not found:
-        return {**row, "last run": "not run", "headline": "–", "target": "–", "verdict": "not run",
-                "wall": "–", "report": "–"}
-    last = found[0]
+        return row
+    shown = next((c for c in found if not c.run["quick"]), found[0])
     report = report_dir(workdir, lesson.slug) / "report.md"
-    row |= {"last run": last.describe_run(), "wall": wall(last.wall_seconds),
+    row |= {"run": shown.describe_run(), "wall": wall(shown.wall_seconds),
             "report": f"[report]({report.relative_to(workdir).as_posix()})" if report.is_file() else "–"}
-    verdict = last.headline
+    verdict = shown.headline
     if verdict is None:
-        why = last.problem or ("the lesson states no verdicts" if last.verdicts is None
-                               else "its headline variants are not recorded in this run")
-        return {**row, "headline": "–", "target": "–", "verdict": f"not judged: {why}"}
-    return {**row, "headline": verdict.shown, "target": verdict.target, "verdict": verdict.status}
+        why = shown.problem or ("the lesson states no verdicts" if shown.verdicts is None
+                                else "its headline variants are not recorded in this run")
+        return row | {"verdict": f"not judged: {why}"}
+    return row | {"headline": verdict.shown, "target": verdict.target, "verdict": verdict.status}
 
 
 def wall(seconds: float) -> str:
@@ -162,6 +163,17 @@ def seed_spread(slug: str, judged: Sequence[Context]) -> list[str]:
     return lines
 
 
+def judge_of(slug: str, load: Callable[[str], Any]) -> Callable[[Any], list[Verdict]] | None:
+    """The lesson's `verdicts`; a lesson that cannot be imported here is judged by a function that raises
+    its error, so its row says why instead of the whole index failing."""
+    try:
+        return getattr(load(slug), "verdicts", None)
+    except Exception as error:
+        def unloadable(view, error=error):
+            raise error
+        return unloadable
+
+
 def write_index(store: Store, workdir: Path | str, lessons: Sequence[Any], load: Callable[[str], Any]) -> Path:
     """Write `<workdir>/index.md` from the store: `lessons` is the catalogue, `load(slug)` a lesson module."""
     workdir = Path(workdir)
@@ -170,8 +182,7 @@ def write_index(store: Store, workdir: Path | str, lessons: Sequence[Any], load:
     for lesson in lessons:
         found: list[Context] = []
         if lesson.module and store.runs(lesson.slug, kind="run"):
-            module = load(lesson.slug)
-            found = contexts(store, lesson.slug, getattr(module, "verdicts", None), workdir)
+            found = contexts(store, lesson.slug, judge_of(lesson.slug, load), workdir)
         ready += bool(lesson.module)
         row = lesson_row(lesson, found, workdir)
         table.append(row)
@@ -183,13 +194,14 @@ def write_index(store: Store, workdir: Path | str, lessons: Sequence[Any], load:
             rows, findings = compared
             sections.append(f"### {lesson.number} · `{lesson.slug}`\n\n{rows}"
                             + ("\n\n" + "\n".join(f"- {f}" for f in findings) if findings else ""))
-    run_lessons = sum(row["last run"] != "not run" for row in table)
+    run_lessons = sum(row["run"] != "not run" for row in table)
     intro = textwrap.fill(
         f"Compiled from the results store in this folder at {datetime.now(timezone.utc).isoformat(timespec='seconds')}, "
-        f"never typed: {len(lessons)} lessons, {ready} ready, {run_lessons} run here; of the lessons whose last "
-        f"run was a full one with a headline, {met} of {judged} meet their target. Each row is the lesson's last "
-        f"run: its headline is the first target its conclusions judge (COURSE.md), on that run's records; a quick "
-        f"run is not judged. Wall time is the training time of the variants the report covers.", 110)
+        f"never typed: {len(lessons)} lessons in the course, {ready} ready, {run_lessons} run here; {met} of the "
+        f"{judged} judged on a full run meet their target. A row shows the lesson's latest full run (its latest "
+        f"quick run when it has none): its headline is the first target its conclusions judge (COURSE.md) on that "
+        f"run's records, and a quick run is not judged. Wall time is the training time of the variants the report "
+        f"covers.", 110)
     parts = ["# The course at a glance", intro, markdown_table(table)]
     parts.append("## Runs of one lesson that differ in one thing")
     if sections:

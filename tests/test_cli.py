@@ -14,12 +14,15 @@ from tests.conftest import cli_env, run_cli
     (["run", "fashion-mlp", "--seed", "-1"], "--seed: expected an integer from 0"),
     (["run", "fashion-mlp", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["report", "fashion-mlp"], "no results store in"),
+    (["report", "--all"], "no results store in"),
+    (["report"], "give one LESSON or --all"),
+    (["report", "neuron", "--all"], "give one LESSON or --all"),
     (["run", "neuron", "--quick", "--only", "nosuch"], "--only nosuch: no such variant or experiment in neuron"),
     (["run", "neuron", "--only", ","], "--only: expected comma-separated variant or experiment names"),
     ([], "the following arguments are required: COMMAND"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, expected):
-    if args[:1] == ["report"]:
+    if args[:1] == ["report"] and len(args) > 1:
         args = args + ["--workdir", str(tmp_path / "nothing-here")]
     result = run_cli(args, cli_env(tmp_path), timeout=60)
     assert result.returncode == 2
@@ -49,6 +52,14 @@ def test_only_trains_the_named_variants_and_the_rest_later(tmp_path):
     assert trained and all(" separable / " in line for line in trained)
     rest = run_cli(["run", "neuron", "--quick", "--workdir", workdir], cli_env(tmp_path))
     assert rest.stdout.count("already finished") == len(trained)
+    # every run rewrites the course index; `report --all` rebuilds the reports of the lessons run and the index
+    index = tmp_path / "runs" / "index.md"
+    assert "| `neuron` " in index.read_text() and "[report](neuron/report.md)" in index.read_text()
+    index.unlink()
+    again = run_cli(["report", "--all", "--workdir", workdir], cli_env(tmp_path), timeout=300)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert again.stdout.split() == [str(tmp_path / "runs" / "neuron" / "report.md"), str(index)]
+    assert "quick, " in index.read_text()
 
 
 def test_list_shows_all_23_lessons(tmp_path):

@@ -99,7 +99,8 @@ def test_lstm_airline_notebook_trains_in_the_kernel(tmp_path, monkeypatch):
 
 def test_all_writes_one_notebook_per_ready_lesson_and_an_index(tmp_path):
     out = tmp_path / "course"
-    result = run_cli(["notebook", "--all", "--out", str(out)], cli_env(tmp_path), timeout=120)
+    spec = "git+https://example.org/course/nnlab.git"
+    result = run_cli(["notebook", "--all", "--out", str(out), "--pip", spec], cli_env(tmp_path), timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     ready = [lesson for lesson in LESSONS if lesson.module]
     assert sorted(p.name for p in out.iterdir()) == sorted([f"{l.slug}.ipynb" for l in ready] + ["index.ipynb"])
@@ -114,13 +115,13 @@ def test_all_writes_one_notebook_per_ready_lesson_and_an_index(tmp_path):
     nbformat.validate(lesson)
     assert lesson.cells[0].source.startswith("# Lesson 7 · fashion-mlp")
     install = next(cell for cell in lesson.cells if cell.cell_type == "code")
-    assert "import nnlab" in install.source and "%pip install" in install.source
+    assert "import nnlab" in install.source and f"%pip install {spec}" in install.source
     assert "quick=False" in "".join(cell.source for cell in lesson.cells)
 
 
 @pytest.mark.parametrize("args, message", [
     (["notebook", "fashion-mpl"], "unknown lesson 'fashion-mpl'. Did you mean 'fashion-mlp'?"),
-    (["notebook", "transfer-style"], "lesson 'transfer-style' is planned but not built yet"),
+    (["notebook", "fashion-mlp", "--pip", " "], "--pip: expected what pip installs"),
     (["notebook"], "give one LESSON or --all"),
     (["notebook", "fashion-mlp", "--all"], "give one LESSON or --all"),
 ])
@@ -128,7 +129,8 @@ def test_bad_lesson_is_one_line(tmp_path, args, message):
     result = run_cli(args + ["--out", str(tmp_path)], cli_env(tmp_path), timeout=60)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nnlab: error: ") and message in lines[0], result.stderr
+    assert len(lines) == 1 and lines[0].startswith("nnlab") and "error: " in lines[0] and message in lines[0], \
+        result.stderr
     assert list(tmp_path.glob("*.ipynb")) == []
 
 

@@ -29,6 +29,7 @@ class NotebookOptions:
 
     quick: bool = False
     workdir: Path | None = None
+    install: str = INSTALL_SPEC  # what the first cell gives `%pip install` (a name, a git URL, a wheel)
 
 
 def lesson_docstring(lesson: LessonInfo) -> str:
@@ -51,7 +52,7 @@ def lesson_notebook(lesson: LessonInfo, options: NotebookOptions):
         new_markdown_cell("Written by `nnlab notebook`. Run the cells top to bottom. The first installs nnlab "
                           "where it is missing (Colab); where nnlab is importable it does nothing."),
         new_code_cell("try:\n    import nnlab\nexcept ImportError:\n"
-                      f"    %pip install {INSTALL_SPEC}"),
+                      f"    %pip install {options.install}"),
         new_markdown_cell(f"## Set-up\n\nThe lesson module, the run's options and its config. Mode: {mode}. "
                           "Results go to the results store in `options.workdir`; running a cell again skips "
                           "every variant already finished there (change `quick` or `seed` to train anew)."),
