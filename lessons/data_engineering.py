@@ -581,9 +581,52 @@ def report_sections(view) -> list[str]:
 
 
 def conclusions(view) -> list[str]:
-    lines = (schema_conclusions(view) + mart_conclusions(view) + storage_conclusions(view)
-             + transactions_conclusions(view) + scraping_conclusions(view))
+    queries = queries_verdict(view)
+    lines = (schema_conclusions(view) + mart_conclusions(view) + ([queries.sentence()] if queries else [])
+             + storage_conclusions(view) + transactions_conclusions(view) + scraping_conclusions(view))
     return [line for line in lines if line]
+
+
+def verdicts(view) -> list:
+    """The targets (COURSE.md): the scraped table equals the store's rows (the headline), and queries run on
+    the real store, here judged by what checks them: the mart and the 3NF copy give the store's answers.
+    Each is left out when its experiment was not recorded (--only)."""
+    return [verdict for verdict in (scraping_verdict(view), queries_verdict(view)) if verdict is not None]
+
+
+def scraping_verdict(view):
+    """`value`: the share of scraped reports whose header table equals the store's rows (NaN: none to scrape)."""
+    from reports.conclusions import Verdict
+
+    record = by_name(view.experiment("scraping")).get("reports-round-trip")
+    if record is None:
+        return None
+    reports, equal = record.metric("check", "reports"), record.metric("check", "equal")
+    differing = [r["lesson"] for r in view.artifact(record, "rows") if not r["equal"]]
+    shown = (f"{equal:.0f} of {reports:.0f} reports" + (
+        f"; differing: {', '.join(differing)} (a report older than its lesson's latest records: "
+        "`nnlab report LESSON` rewrites it)" if differing else "")) if reports else \
+        "no lesson reports in the workdir to scrape"
+    return Verdict("the scraped header table equals the store's rows for every report",
+                   equal / reports if reports else float("nan"), shown, bool(reports) and equal == reports,
+                   full_run=not view.quick, percent=True)
+
+
+def queries_verdict(view):
+    """`value`: the share of the questions asked of the store that the mart and the 3NF copy answer the same."""
+    from reports.conclusions import Verdict
+
+    checks = [(name, record.metric("check", "questions"), record.metric("check", key)) for name, record, key in (
+        ("mart", by_name(view.experiment("mart")).get("star-schema-etl"), "same_answers"),
+        ("3NF copy", by_name(view.experiment("schema")).get("normal-forms"), "identical_answers"))
+        if record is not None]
+    if not checks:
+        return None
+    asked, same = sum(c[1] for c in checks), sum(c[2] for c in checks)
+    return Verdict("queries on the real store: the mart and the 3NF copy give the store's answers",
+                   same / asked if asked else float("nan"),
+                   ", ".join(f"{name} {agreed:.0f} of {questions:.0f} questions" for name, questions, agreed in checks),
+                   bool(asked) and same == asked, full_run=not view.quick, percent=True)
 
 
 def schema_conclusions(view) -> list[str]:
@@ -705,13 +748,5 @@ def transactions_conclusions(view) -> list[str]:
 
 
 def scraping_conclusions(view) -> list[str]:
-    record = by_name(view.experiment("scraping")).get("reports-round-trip")
-    if record is None:
-        return []
-    reports, equal = record.metric("check", "reports"), record.metric("check", "equal")
-    if not reports:
-        return ["Scraping: no lesson reports in the workdir to scrape."]
-    differing = [r["lesson"] for r in view.artifact(record, "rows") if not r["equal"]]
-    return [f"Scraping round trip: the scraped header table equals the store's rows for {equal:.0f} of {reports:.0f} "
-            "reports" + (f"; differing: {', '.join(differing)} (a report older than its lesson's latest records: "
-                         "`nnlab report LESSON` rewrites it)" if differing else "") + "."]
+    target = scraping_verdict(view)
+    return ["Scraping round trip: " + target.sentence()] if target is not None else []

@@ -38,6 +38,7 @@ QUICK_NOTE = "2 warm runs per detector instead of 10: detections are the same, t
 SLUG = "detection"
 ACCEPTS_IMAGE = True  # `nnlab run detection --image PATH`
 REVIEW = "detection_data/review_yolo.md"
+TARGET_DETECTORS = 2  # COURSE.md: "both models" (SSD MobileNet v2, Faster R-CNN) on one picture; any two count
 
 
 @dataclass(frozen=True)
@@ -272,4 +273,26 @@ def conclusions(view) -> list[str]:
             same = builtin_agreement(found_by(view, record), rows)
             lines.append(f"`{record.variant}`: the decoded top-100 list reproduces the built-in top {len(rows)} "
                          f"on {same} of its first {len(rows)} rows.")
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+
+def verdicts(view) -> list:
+    """The target (COURSE.md): on the same picture, both models list their top 10 and top 100 objects.
+    `value`: how many detectors listed the longest top in full; a detector that could not be loaded
+    (a TF Hub model offline) counts as not listing, and the shown text names it."""
+    from reports.conclusions import Verdict
+
+    records = view.experiment("models")
+    if not records:
+        return []
+    tops = records[0].config.get("tops", [10, 100])
+    full = [r for r in records if r.metric("objects", "listed") >= max(tops)]
+    unavailable = list(view.data_info.get("unavailable", {}))
+    shown = (f"{len(full)} of {len(records) + len(unavailable)} detectors on {view.data_info.get('picture')}; "
+             "objects listed: " + ", ".join(f"`{r.variant}` {r.metric('objects', 'listed'):.0f}" for r in records)
+             + ("; not loaded: " + ", ".join(f"`{name}`" for name in unavailable) if unavailable else ""))
+    return [Verdict(f"{TARGET_DETECTORS} detectors list their top {' and top '.join(map(str, tops))} objects "
+                    f"on the same picture", float(len(full)), shown, len(full) >= TARGET_DETECTORS,
+                    full_run=not view.quick)]

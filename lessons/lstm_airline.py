@@ -29,7 +29,7 @@ Run: `nnlab run lstm-airline [--quick] [--seed N] [--epochs N]`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -619,7 +619,7 @@ def gradient_section(view) -> str:
 
 
 def conclusions(view) -> list[str]:
-    from reports.conclusions import experiment_findings, target_check
+    from reports.conclusions import experiment_findings
     from reports.peers import peer_lines
 
     s = scores()
@@ -648,10 +648,9 @@ def conclusions(view) -> list[str]:
                      f"`{best.variant}` reaches RMSE {ahead:.1f}, "
                      f"{ahead / rmse:.2f}× its one-step error"
                      + (": errors compound when the inputs are predictions." if ahead > rmse else "."))
-        if naive is not None:
-            lines.append(target_check(rmse, naive.metric("test", "rmse"),
-                                      replace(s["rmse"], label="headline network's one-step test RMSE"),
-                                      full_run=not view.quick) + " The target is seasonal-naive's RMSE.")
+        against_naive = forecast_verdict(view)
+        if against_naive is not None:
+            lines.append(against_naive.sentence())
     for level in view.experiment("scaling"):
         twin = next((r for r in view.experiment("forecast")
                      if r.params["model"] == level.params["model"] and r.params["window"] == level.params["window"]),
@@ -671,11 +670,9 @@ def conclusions(view) -> list[str]:
                  for w in widths}
         lines.append("Window length, mean one-step RMSE over the networks: "
                      + ", ".join(f"{w} months {m:.1f}" for w, m in means.items()) + ".")
-    twin = next(iter(view.experiment("twin")), None)
-    if twin is not None:
-        worst = max(twin.metrics["test"].values())
-        lines.append(f"(d) The NumPy LSTM equals keras.layers.LSTM to {worst:.1e} (outputs and gradients): "
-                     f"{'within' if worst <= 1e-5 else 'OUTSIDE'} the 1e-5 tolerance.")
+    equal = twin_verdict(view)
+    if equal is not None:
+        lines.append("(d) " + equal.sentence())
     grads = {r.variant: r for r in view.experiment("gradients")}
     init = [r for r in grads.values() if not r.params.get("clipnorm")]
     identical = []
@@ -699,3 +696,38 @@ def conclusions(view) -> list[str]:
                      "gradient ever exceeded the clipping norm: clipping guards against exploding gradients and does "
                      "nothing for vanishing ones.")
     return [line for line in lines if line]
+
+
+def verdicts(view) -> list:
+    """The targets (COURSE.md): the LSTM's test RMSE below seasonal-naive's (the headline: the network fixed
+    before the run, `Config.headline`, on one-step RMSE), and the NumPy LSTM equal to keras.layers.LSTM to
+    1e-5. Each is left out when its records are missing (a run with --only)."""
+    return [verdict for verdict in (forecast_verdict(view), twin_verdict(view)) if verdict is not None]
+
+
+def forecast_verdict(view):
+    """`value`: the headline network's one-step test RMSE (thousands of passengers), met below seasonal-naive's."""
+    from reports.conclusions import Verdict
+
+    best = headline(view)
+    naive = next((r for r in view.experiment("baseline") if r.variant == "seasonal-naive"), None)
+    if best is None or naive is None:
+        return None
+    rmse, bar = best.metric("test", "rmse"), naive.metric("test", "rmse")
+    return Verdict("headline network's one-step test RMSE below seasonal-naive's", rmse,
+                   f"{rmse:.1f}, `{best.variant}`, fixed before the run, against {bar:.1f}", rmse < bar,
+                   full_run=not view.quick)
+
+
+def twin_verdict(view):
+    """`value`: the largest |NumPy − Keras| over the outputs and gradients of the twin check."""
+    from reports.conclusions import Verdict
+
+    twin = next(iter(view.experiment("twin")), None)
+    if twin is None:
+        return None
+    worst = float(np.max(list(twin.metrics["test"].values())))  # NaN, if any, propagates and fails the check
+    within = worst <= 1e-5
+    return Verdict("the NumPy LSTM equals keras.layers.LSTM to 1e-5", worst,
+                   f"{worst:.1e} at most over outputs and gradients, {'within' if within else 'OUTSIDE'} the "
+                   f"1e-5 tolerance", within, full_run=not view.quick)

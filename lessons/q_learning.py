@@ -798,6 +798,15 @@ def conclusions(view) -> list[str]:
     return [line for line in lines if line]
 
 
+def verdicts(view) -> list:
+    """The targets (COURSE.md), in the report's order: the learned path as short as Dijkstra's on every test
+    graph (the headline), CliffWalking greedy return −13, FrozenLake within `LAKE_MARGIN` of value iteration
+    (the lesson's own bar for "against value iteration"), the DQN's greedy average ≥ 475 on CartPole. Each
+    is left out when its experiment was not recorded (--only)."""
+    found = (graph_verdict(view), cliff_verdict(view), lake_verdict(view), cartpole_verdict(view))
+    return [verdict for verdict in found if verdict is not None]
+
+
 def verdict(met: bool, full_run: bool) -> str:
     return ("met" if met else "NOT met") if full_run else ("would be met" if met else "not reached") + " (quick run)"
 
@@ -805,12 +814,10 @@ def verdict(met: bool, full_run: bool) -> str:
 def graph_conclusions(view) -> list[str]:
     records = by_name(view.experiment("graphs"))
     lines = []
-    learned, walk = records.get("q-learning"), records.get("random-walk")
-    if learned is not None:
-        share = learned.metric("test", "optimal_share")
-        lines.append(f"Target: the learned path is as short as Dijkstra's on every test graph: "
-                     f"{verdict(share == 1.0, not view.quick)} ({pct(share)} of {learned.info['runs']} graph × seed runs, "
-                     f"optimal for good after {learned.metric('test', 'episodes_to_optimal'):.1f} episodes on average).")
+    walk = records.get("random-walk")
+    target = graph_verdict(view)
+    if target is not None:
+        lines.append(target.sentence())
     if walk is not None:
         lines.append(f"A random walk reaches the goal in {pct(walk.metric('test', 'reached_share'))} of its walks, "
                      f"on paths {walk.metric('test', 'length_ratio'):.2f}× the shortest when it does.")
@@ -843,12 +850,8 @@ def graph_conclusions(view) -> list[str]:
 def cliff_conclusions(view) -> list[str]:
     records = by_name(view.experiment("cliff"))
     q, sarsa = records.get("q-learning"), records.get("sarsa")
-    lines = []
-    if q is not None:
-        returns = q.info.get("greedy_returns", [q.metric("test", "greedy_return")])
-        lines.append(f"Target: CliffWalking greedy return −13 for Q-learning: "
-                     f"{verdict(all(r == CLIFF_OPTIMUM for r in returns), not view.quick)} (per seed: "
-                     + ", ".join(f"{r:g}" for r in returns) + ").")
+    target = cliff_verdict(view)
+    lines = [target.sentence()] if target is not None else []
     if q is not None and sarsa is not None:
         longer = sarsa.metric("test", "steps") > q.metric("test", "steps")
         safer = "longer, safer" if longer else "no longer"
@@ -867,29 +870,75 @@ def cliff_conclusions(view) -> list[str]:
 
 
 def lake_conclusions(view) -> list[str]:
-    records = by_name(view.experiment("frozen-lake"))
-    q, exact = records.get("q-learning"), records.get("value-iteration")
-    if q is None or exact is None:
+    target = lake_verdict(view)
+    if target is None:
         return []
-    gap = exact.metric("test", "success_rate") - q.metric("test", "success_rate")
-    random_rate = records["random"].metric("test", "success_rate") if "random" in records else float("nan")
-    return [f"Target: FrozenLake learned success within {100 * LAKE_MARGIN:.0f} points of value iteration's: "
-            f"{verdict(gap <= LAKE_MARGIN, not view.quick)} ({pct(q.metric('test', 'success_rate'))} vs "
-            f"{pct(exact.metric('test', 'success_rate'))}: {100 * abs(gap):.1f} points {'below' if gap > 0 else 'above'} it; "
-            f"random policy "
-            f"{pct(random_rate)}). The learned action is optimal in {pct(q.metric('test', 'optimal_actions'))} of "
-            "the open cells."]
+    q = by_name(view.experiment("frozen-lake"))["q-learning"]
+    return [target.sentence(), f"The learned action is optimal in {pct(q.metric('test', 'optimal_actions'))} of "
+                               "the open cells."]
 
 
 def cartpole_conclusions(view) -> list[str]:
+    target = cartpole_verdict(view)
+    return [target.sentence()] if target is not None else []
+
+
+def graph_verdict(view):
+    """`value`: the share of graph × seed runs whose greedy path is as short as Dijkstra's."""
+    from reports.conclusions import Verdict
+
+    learned = by_name(view.experiment("graphs")).get("q-learning")
+    if learned is None:
+        return None
+    share = learned.metric("test", "optimal_share")
+    return Verdict("the learned path is as short as Dijkstra's on every test graph", share,
+                   f"{pct(share)} of {learned.info['runs']} graph × seed runs, optimal for good after "
+                   f"{learned.metric('test', 'episodes_to_optimal'):.1f} episodes on average", share == 1.0,
+                   full_run=not view.quick, percent=True)
+
+
+def cliff_verdict(view):
+    """`value`: Q-learning's worst greedy return over the seeds (−13 is the optimum, so it meets at −13)."""
+    from reports.conclusions import Verdict
+
+    q = by_name(view.experiment("cliff")).get("q-learning")
+    if q is None:
+        return None
+    returns = q.info.get("greedy_returns", [q.metric("test", "greedy_return")])
+    optimum = f"{CLIFF_OPTIMUM:g}".replace("-", "−")
+    return Verdict(f"CliffWalking greedy return {optimum} for Q-learning", float(min(returns)),
+                   "per seed: " + ", ".join(f"{r:g}" for r in returns), all(r == CLIFF_OPTIMUM for r in returns),
+                   full_run=not view.quick)
+
+
+def lake_verdict(view):
+    """`value`: value iteration's success rate minus Q-learning's (a fraction; at most `LAKE_MARGIN` meets)."""
+    from reports.conclusions import Verdict
+
+    records = by_name(view.experiment("frozen-lake"))
+    q, exact = records.get("q-learning"), records.get("value-iteration")
+    if q is None or exact is None:
+        return None
+    gap = exact.metric("test", "success_rate") - q.metric("test", "success_rate")
+    random_rate = records["random"].metric("test", "success_rate") if "random" in records else float("nan")
+    return Verdict(f"FrozenLake learned success within {100 * LAKE_MARGIN:.0f} points of value iteration's", gap,
+                   f"{pct(q.metric('test', 'success_rate'))} vs {pct(exact.metric('test', 'success_rate'))}: "
+                   f"{100 * abs(gap):.1f} points {'below' if gap > 0 else 'above'} it; random policy {pct(random_rate)}",
+                   gap <= LAKE_MARGIN, full_run=not view.quick, percent=True)
+
+
+def cartpole_verdict(view):
+    """`value`: the DQN's greedy mean return over the test episodes (seeds unseen while choosing its checkpoint)."""
+    from reports.conclusions import Verdict
+
     records = by_name(view.experiment("cartpole"))
     dqn, random_policy = records.get("dqn"), records.get("random")
     if dqn is None:
-        return []
+        return None
     mean = dqn.metric("test", "mean_return")
-    line = (f"Target: DQN greedy average ≥ {CARTPOLE_TARGET:g} over {dqn.info['test_episodes']} CartPole episodes: "
-            f"{verdict(mean >= CARTPOLE_TARGET, not view.quick)} ({mean:.1f} ± {dqn.metric('test', 'std_return'):.1f}, "
-            f"after {dqn.info['steps']:,} steps / {dqn.info['episodes']} episodes, {dqn.wall_seconds:.0f} s)")
-    if random_policy is not None:
-        line += f"; a random policy averages {random_policy.metric('test', 'mean_return'):.1f}"
-    return [line + "."]
+    shown = (f"{mean:.1f} ± {dqn.metric('test', 'std_return'):.1f}, after {dqn.info['steps']:,} steps / "
+             f"{dqn.info['episodes']} episodes, {dqn.wall_seconds:.0f} s"
+             + (f"; a random policy averages {random_policy.metric('test', 'mean_return'):.1f}"
+                if random_policy is not None else ""))
+    return Verdict(f"DQN greedy average ≥ {CARTPOLE_TARGET:g} over {dqn.info['test_episodes']} CartPole episodes",
+                   mean, shown, mean >= CARTPOLE_TARGET, full_run=not view.quick)

@@ -45,10 +45,11 @@ from pathlib import Path
 import numpy as np
 
 from nnlab.data.bundles import Bundle
-from nnlab.runner import Outcome, RunOptions, Variant, apply_run_options
+from nnlab.runner import REPORT_ONLY, Outcome, RunOptions, Variant, apply_run_options
 
 SLUG = "speech"
 RATE = 8000
+TARGET_RECOGNISED = 0.90        # COURSE.md: share of the network's synthesised digits heard as the digit asked
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class Config:
                                   "Zero, one, two, three, four, five, six, seven, eight, nine.")
     espeak_voices: tuple[str, ...] = ("en-us", "en-gb", "en-gb-scotland", "en-gb-x-rp", "en-029")
     shown_speaker: str = "theo"            # whose real and synthesised digits the report draws
+    # the network the target is judged on, fixed before the run: the listener's verdict on the synthesised
+    # digits is the lesson's test, so picking the better of the two networks by it would flatter the figure
+    headline: str = field(default="decoder-aligned", metadata=REPORT_ONLY)
 
 
 def make_config(options: RunOptions) -> Config:
@@ -626,13 +630,44 @@ def conclusions(view) -> list[str]:
                      f"{100 * best.metric('synthesised', 'recognised'):.1f}% vs "
                      f"{100 * average.metric('synthesised', 'recognised'):.1f}% recognised, held-out dB RMSE "
                      f"{best.metric('test', 'rmse_db'):.2f} vs {average.metric('test', 'rmse_db'):.2f}.")
-    if best is not None:
-        share = best.metric("synthesised", "recognised")
-        met = "met" if share >= 0.9 else "NOT met"
-        if view.quick:
-            lines.append(f"Target (≥ 90% of the network's synthesised digits recognised as asked) applies to a full "
-                         f"run; this quick run: {100 * share:.1f}%.")
-        else:
-            lines.append(f"Target (≥ 90% of the network's synthesised digits recognised as asked): {met} "
-                         f"(`{best.variant}`: {recognised(best, 'synthesised')}).")
+    lines += [verdict.sentence() for verdict in verdicts(view)]
     return lines
+
+
+def verdicts(view) -> list:
+    """The targets (COURSE.md): ≥ 90% of the network's synthesised digits recognised as the digit asked (the
+    headline, on `Config.headline`), and a playable file from every available engine (an engine that cannot
+    run here, gTTS offline, is not judged). Each is left out when its records are missing (--only)."""
+    return [verdict for verdict in (recognition_verdict(view), engines_verdict(view)) if verdict is not None]
+
+
+def recognition_verdict(view):
+    """`value`: the share of the headline network's synthesised digits the listener heard as asked."""
+    from reports.conclusions import Verdict
+
+    name = view.setting("headline", Config.headline)
+    network = next((r for r in view.experiment("network") if r.variant == name), None)
+    if network is None:
+        return None
+    share = network.metric("synthesised", "recognised")
+    return Verdict(f"≥ {100 * TARGET_RECOGNISED:.0f}% of the network's synthesised digits recognised as asked",
+                   share, f"{recognised(network, 'synthesised')}, `{network.variant}`, fixed before the run",
+                   share >= TARGET_RECOGNISED, full_run=not view.quick, percent=True)
+
+
+def engines_verdict(view):
+    """`value`: the share of the available engines whose every file has a readable, non-empty duration."""
+    from reports.conclusions import Verdict
+
+    record = next(iter(view.experiment("engines")), None)
+    rows = (view.artifact(record, "rows") or []) if record is not None else []
+    available = sorted({r["engine"] for r in rows if r["file"]})
+    if not available:
+        return None
+    playable = [e for e in available if all(r["seconds"] and r["seconds"] > 0 for r in rows if r["engine"] == e)]
+    unavailable = sorted({r["engine"] for r in rows} - set(available))
+    shown = (f"{len(playable)} of {len(available)} available: "
+             + ", ".join(f"{e} {'playable' if e in playable else 'NOT playable'}" for e in available)
+             + (f"; not judged, unavailable here: {', '.join(unavailable)}" if unavailable else ""))
+    return Verdict("a playable file from every available engine", len(playable) / len(available), shown,
+                   playable == available, full_run=not view.quick, percent=True)

@@ -228,6 +228,8 @@ def test_lesson_runs_quick_and_translate_uses_its_model(tmp_path):
     checks = table_after(report, "## From scratch: tf_raw attention")
     assert all(float(row[1]) < 1e-5 and float(row[2]) < 1e-5 for row in checks[1:])
     assert {"attention.png", "bleu_by_length.png", "curves_loss.png"} <= set(linked_pngs_open(report_path))
+    assert "Target (attention beats the no-attention baseline) applies to a full run; this quick run: `" in report
+    assert "attention beats the no-attention baseline" in (workdir / "index.md").read_text(encoding="utf-8")
 
     assert rows[0][3] == "test BLEU, beam 4" and rows[3][3] != "–"
     translated = run_cli(["translate", "a man is riding a bike", "--model", "luong", "--alignment", "--beam", "3",

@@ -267,5 +267,7 @@ def test_lesson_runs_quick_on_fsdd(tmp_path):
     voices = table_after(report, "## (e) A voice never heard")
     assert voices[0][1] == "test: theo" and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
     assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report
+    assert "Target (CNN on log-mel, take-split test accuracy ≥ 99.00%) applies to a full run" in report
+    assert "CNN on log-mel, take-split test accuracy ≥ 99.00%" in (workdir / "index.md").read_text(encoding="utf-8")
     assert {"waveforms.png", "spectrograms.png", "durations.png", "confusion_features.png",
             "confusion_new-voice.png", "confusion_speaker-id.png"} <= set(linked_pngs_open(report_path))

@@ -216,7 +216,9 @@ def test_lesson_runs_quick_on_an_empty_workdir_and_writes_its_report(tmp_path):
     assert report.count("Same answer from the store: yes") == 4
     assert "Same answers from every store at every N (lookups, range sizes, aggregates to 1e-9): yes." in report
     assert "consistent, nothing committed lost." in report
-    assert "the scraped header table equals the store's rows for 2 of 2 reports" in report
+    assert ("Scraping round trip: Target (the scraped header table equals the store's rows for every report) "
+            "applies to a full run; this quick run: 2 of 2 reports.") in report
+    assert "the scraped header table equals the store's rows for every report" in (workdir / "index.md").read_text()
     assert (workdir / "data-engineering" / "mart.duckdb").is_file()
     # a second run skips everything (the snapshot leaves the lesson's own rows out, so its hash is unchanged)
     again = run_cli(["run", "data-engineering", "--quick", "--workdir", str(workdir)], cli_env(tmp_path), timeout=300)

@@ -234,6 +234,8 @@ def test_quick_lesson_offline_writes_its_report(tmp_path):
     if tflite_path() is None:
         assert "No detector ran on this picture" in report
         return
+    index = (workdir / "index.md").read_text()
+    assert "2 detectors list their top 10 and top 100 objects on the same picture" in index
     assert "## `ssd-v1-tflite`: the top 10 and the top 100" in report
     for top in (10, 100):
         name = f"detections_ssd-v1-tflite_top{top}.png"

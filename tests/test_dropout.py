@@ -27,4 +27,8 @@ def test_quick_run_compares_rates_and_l2_and_names_the_best_rate(tmp_path):
     mc_std = np.asarray(store.artifact(best.id, "mc_std"))
     store.close()
     assert f"at p = {best.params['dropout']:g}: {best.metric('val', 'loss'):.4g}" in report
+    assert ("Target (the best rate's validation loss below the no-dropout net's) applies to a full run; "
+            "this quick run:") in report
+    index = (workdir / "index.md").read_text()
+    assert "the best rate's validation loss below the no-dropout net's" in index
     assert mc_std.min() > 0  # dropout stays on in the Monte-Carlo passes, so they disagree everywhere

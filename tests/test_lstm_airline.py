@@ -87,4 +87,6 @@ def test_lesson_runs_quick_and_writes_its_report(tmp_path, airline):
     assert "against the peer `sarima`" in report
     assert "within the 1e-5 tolerance" in report
     assert "## Conclusions" in report
+    index = (workdir / "index.md").read_text(encoding="utf-8")
+    assert "headline network's one-step test RMSE below seasonal-naive's" in index
     assert not re.search(r"\bnan\b", report, re.IGNORECASE)

@@ -226,7 +226,10 @@ def test_lesson_runs_quick_and_compose_writes_a_tune(tmp_path):
         linked_pngs_open(report_path))
     generated = sorted((workdir / "music").glob("generated_T*.mid"))
     assert len(generated) == 3 and all(summary(p)["notes"] > 0 for p in generated)
-    assert "Generated files that parse as MIDI with notes: 3 of 3" in report
+    assert "(f) Target (the generated files parse as valid MIDI) applies to a full run; this quick run: 3 of 3 " \
+           "generated files parse as MIDI with notes." in report
+    index = (workdir / "index.md").read_text(encoding="utf-8")
+    assert "LSTM test pitch NLL below the best Markov chain's by more than its sampling error" in index
 
     out = tmp_path / "tune.mid"
     composed = run_cli(["compose", "--temperature", "0.7", "--notes", "12", "--out", str(out),

@@ -183,5 +183,9 @@ def test_lesson_runs_quick_and_writes_its_report(tmp_path):
         assert f"*baseline: {baseline}*" in report
     assert not re.search(r"\bnan\b", report, re.IGNORECASE)
     # the small quick graphs and CliffWalking's optimum are reached even in a quick run
-    assert "as short as Dijkstra's on every test graph: would be met (quick run) (100.0%" in report
-    assert "CliffWalking greedy return −13 for Q-learning: would be met" in report
+    assert "as short as Dijkstra's on every test graph) applies to a full run; this quick run: 100.0%" in report
+    cliff = re.search(r"CliffWalking greedy return −13 for Q-learning\) applies to a full run; this quick run: "
+                      r"per seed: ([-\d, ]+)\.", report)
+    assert cliff and {float(r) for r in cliff.group(1).split(", ")} == {-13.0}
+    index = (workdir / "index.md").read_text(encoding="utf-8")
+    assert "the learned path is as short as Dijkstra's on every test graph" in index

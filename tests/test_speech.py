@@ -176,6 +176,9 @@ def test_lesson_runs_quick_and_say_speaks_a_digit(tmp_path):
     clips = sorted((workdir / "speech" / "wav" / "decoder-aligned").glob("*.wav"))
     assert len(clips) == 20 and all(duration_seconds(c) > 0.05 for c in clips)
     assert "applies to a full run; this quick run:" in report
+    assert "not judged, unavailable here: gtts" in report
+    assert "≥ 90% of the network's synthesised digits recognised as asked" in (workdir / "index.md").read_text(
+        encoding="utf-8")
 
     out = tmp_path / "seven.wav"
     said = run_cli(["say", "--digit", "7", "--speaker", "theo", "--out", str(out), "--workdir", str(workdir)], env)

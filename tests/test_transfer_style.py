@@ -182,5 +182,7 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
         assert "(c) VGG16 on CIFAR-10\n\nUnavailable here: VGG16 ImageNet weights" in report
         assert "(d) Neural style transfer\n\nUnavailable here:" in report
     assert "applies to a full run; this quick run:" in report
+    assert ("fine-tuned beats scratch by more than the seed spread at 10 labels per class on both pairs and at 100 "
+            "on the related pair") in (workdir / "index.md").read_text()
     again = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env, timeout=900)
     assert again.returncode == 0 and "trained 0, skipped" in again.stdout

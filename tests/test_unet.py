@@ -64,4 +64,6 @@ def test_lesson_runs_quick_and_writes_its_report(tmp_path):
                 "`depth2-filters8-no-aug`", "*peer: pixel-random-forest*"):
         assert row in report
     assert "against the peer `pixel-random-forest`" in report.split("## Conclusions", 1)[1]
+    assert "Target (validation pixel accuracy ≥ 90.00%) applies to a full run" in report
+    assert "validation pixel accuracy ≥ 90.00%" in (workdir / "index.md").read_text(encoding="utf-8")
     assert not re.search(r"\bnan\b", report, re.IGNORECASE)
