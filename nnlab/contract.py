@@ -13,6 +13,8 @@ a lesson that forgot a name fails at once, not when the one path that reads it r
     train(variant, data, config, seed)    trains one variant -> `runner.Outcome`
     report_sections(view) -> [markdown]   the lesson's part of the report (`reports.report.ReportView`)
     conclusions(view) -> [sentence]       findings computed from the recorded numbers
+    verdicts(view) -> [Verdict]           its COURSE.md targets judged on the records, the first its headline
+                                          (the conclusions print them; the course index shows the first)
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from nnlab.runner import Outcome, RunOptions, Variant
+from reports.conclusions import Verdict
 from reports.report import ReportView
 
 
@@ -47,6 +50,7 @@ class Lesson(Protocol):
     def train(variant: Variant, data: Any, config: Any, seed: int) -> Outcome: ...
     def report_sections(view: ReportView) -> list[str]: ...
     def conclusions(view: ReportView) -> list[str]: ...
+    def verdicts(view: ReportView) -> list[Verdict]: ...
 
 
 class TunableData(DataBundle, Protocol):
@@ -71,8 +75,6 @@ OPTIONAL = {
     "ACCEPTS_IMAGE": "CLI: the lesson takes `nnlab run LESSON --image PATH`",
     "ACCEPTS_DATA": "CLI: the lesson takes `nnlab run LESSON --data DIR` (its own data in place of the default set)",
     "hypermodel": "tuner: the search space, making the lesson a TunableLesson",
-    "verdicts": "the course index (`reports.index`) and the conclusions: the lesson's targets judged on a "
-                "ReportView, `[reports.conclusions.Verdict]`, the first being its headline",
     "showdown": "bench/peers.py and the conclusions: the headline network against its classical peer "
                 "(`reports.peers.Showdown` from a ReportView)",
 }
