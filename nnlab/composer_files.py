@@ -8,14 +8,13 @@ a temporary name and renamed, so an interrupted save never leaves half a model b
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nnlab.data.midi import Melody
+from nnlab.saved_models import load_keras_model_files, save_model_files
 from tf_raw.notes import Quantizer, decode, encode, tokens
 
 
@@ -59,27 +58,15 @@ class Composer:
 
 def save_composer(stem: Path, composer: Composer) -> Path:
     """Write `<stem>.keras` and `<stem>.json`; returns the .keras path."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    model_path, spec = Path(f"{stem}.keras"), Path(f"{stem}.json")
-    partial = Path(f"{stem}.partial.keras")
-    composer.model.save(str(partial))
-    os.replace(partial, model_path)
     blob = {"window": composer.window, "steps": list(composer.steps.values), "durations": list(composer.durations.values),
             "grid": composer.steps.grid, "resolution": composer.resolution, "tempo": composer.tempo,
             "seed_tune": composer.seed_tune, "seed_notes": np.asarray(composer.seed_notes).tolist(), "key": composer.key}
-    partial_spec = spec.with_suffix(".partial")
-    partial_spec.write_text(json.dumps(blob), encoding="utf-8")
-    os.replace(partial_spec, spec)
-    return model_path
+    return save_model_files(stem, lambda path: composer.model.save(str(path)), blob)
 
 
 def load_composer(model_path: Path) -> Composer:
     """Rebuild a Composer from the files `save_composer` wrote."""
-    import keras
-
-    model_path = Path(model_path)
-    spec = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
-    model = keras.models.load_model(str(model_path), compile=False)
+    model, spec = load_keras_model_files(model_path)
     return Composer(model, spec["window"], Quantizer(tuple(spec["steps"]), spec["grid"]),
                     Quantizer(tuple(spec["durations"]), spec["grid"]), spec["resolution"], spec["tempo"],
                     spec["seed_tune"], np.asarray(spec["seed_notes"], dtype=np.int64).reshape(-1, 3), spec["key"])

@@ -1,8 +1,11 @@
-"""Trained models a lesson saved to disk and recorded in the store: what `nnlab translate` and
-`nnlab compose` choose from."""
+"""Trained models a lesson saved to disk and recorded in the store: how they are written (a model file and
+a JSON spec beside it) and what `nnlab translate`, `nnlab compose` and `nnlab say` choose from."""
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
+from typing import Any, Callable
 
 from nnlab.errors import UserError
 from reports.store import Store, VariantRecord
@@ -26,3 +29,27 @@ def saved_models(workdir: Path | str, lesson: str, kind: str, train_hint: str) -
         missing = f" ({len(records)} recorded, their model files are gone)" if records else ""
         raise UserError(f"no trained {kind} model in {workdir}{missing}. {train_hint}.")
     return usable
+
+
+def save_model_files(stem: Path, save: Callable[[Path], None], spec: dict, *, suffix: str = ".keras") -> Path:
+    """Write `<stem><suffix>` with `save(path)` and `<stem>.json` holding `spec`, each under a partial name
+    first and renamed into place, so an interrupted save never leaves half a file under the real name.
+    Returns the model file's path."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    model_path, spec_path = Path(f"{stem}{suffix}"), Path(f"{stem}.json")
+    partial = Path(f"{stem}.partial{suffix}")
+    save(partial)
+    os.replace(partial, model_path)
+    partial_spec = spec_path.with_suffix(".partial")
+    partial_spec.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial_spec, spec_path)
+    return model_path
+
+
+def load_keras_model_files(model_path: Path) -> tuple[Any, dict]:
+    """The Keras model `save_model_files` wrote to `model_path` (a .keras file) and its JSON spec."""
+    import keras
+
+    model_path = Path(model_path)
+    spec = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
+    return keras.models.load_model(str(model_path), compile=False), spec

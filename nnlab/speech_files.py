@@ -12,14 +12,13 @@ rest; both are written under a temporary name and renamed, so an interrupted sav
 """
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from nnlab.errors import UserError
+from nnlab.saved_models import load_keras_model_files, save_model_files
 
 PEAK = 0.9   # written clips are scaled to this peak: loud, never clipped
 
@@ -125,26 +124,14 @@ class Synthesiser:
 
 def save_synthesiser(stem: Path, synthesiser: Synthesiser) -> Path:
     """Write `<stem>.keras` and `<stem>.json`; returns the .keras path."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    model_path, spec = Path(f"{stem}.keras"), Path(f"{stem}.json")
-    partial = Path(f"{stem}.partial.keras")
-    synthesiser.model.save(str(partial))
-    os.replace(partial, model_path)
     blob = {"speakers": list(synthesiser.speakers), "vocoder": asdict(synthesiser.vocoder),
             "frames": synthesiser.frames, "aligned": synthesiser.aligned, "db_mean": synthesiser.db_mean,
             "db_std": synthesiser.db_std}
-    partial_spec = spec.with_suffix(".partial")
-    partial_spec.write_text(json.dumps(blob), encoding="utf-8")
-    os.replace(partial_spec, spec)
-    return model_path
+    return save_model_files(stem, lambda path: synthesiser.model.save(str(path)), blob)
 
 
 def load_synthesiser(model_path: Path) -> Synthesiser:
     """Rebuild a Synthesiser from the files `save_synthesiser` wrote."""
-    import keras
-
-    model_path = Path(model_path)
-    spec = json.loads(model_path.with_suffix(".json").read_text(encoding="utf-8"))
-    model = keras.models.load_model(str(model_path), compile=False)
+    model, spec = load_keras_model_files(model_path)
     return Synthesiser(model, tuple(spec["speakers"]), Vocoder(**spec["vocoder"]), spec["frames"], spec["aligned"],
                        spec["db_mean"], spec["db_std"])

@@ -6,11 +6,11 @@ save never leaves a half-written model behind.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from keras_models.text import END, START, SentenceVectorizer
+from nnlab.saved_models import save_model_files
 
 
 @dataclass
@@ -47,17 +47,9 @@ class LoadedTranslator:
 
 def save_translator(stem: Path, model, source: SentenceVectorizer, target: SentenceVectorizer) -> Path:
     """Write `<stem>.weights.h5` and `<stem>.json`; returns the weights path."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    weights, spec = Path(f"{stem}.weights.h5"), Path(f"{stem}.json")
-    partial = Path(f"{stem}.partial.weights.h5")
-    model.save_weights(str(partial))
-    os.replace(partial, weights)
     blob = {"settings": model.settings, "source_length": source.length, "target_length": target.length,
             "source_vocabulary": source.vocabulary, "target_vocabulary": target.vocabulary}
-    partial_spec = spec.with_suffix(".partial")
-    partial_spec.write_text(json.dumps(blob, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial_spec, spec)
-    return weights
+    return save_model_files(stem, lambda path: model.save_weights(str(path)), blob, suffix=".weights.h5")
 
 
 def load_translator(weights: Path) -> LoadedTranslator:
