@@ -100,9 +100,22 @@ def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimi
                      learning_rate=learning_rate, jit_compile=jit_compile)
 
 
-def predict_classes(model: keras.Model, x, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities, (N, n_classes) float32."""
-    return np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+def one_cycle(peak_rate: float, steps: int, warmup_steps: int, start_fraction: float = 0.04):
+    """The learning rate of a one-cycle schedule: a linear warm-up from `start_fraction`·peak to `peak_rate`
+    over `warmup_steps`, then a cosine down to 0 at `steps` (Keras's own CosineDecay with its warm-up).
+    A fixed budget of steps, no early stopping: the schedule itself ends training on a small rate."""
+    return keras.optimizers.schedules.CosineDecay(peak_rate * start_fraction, max(1, steps - warmup_steps),
+                                                  warmup_target=peak_rate, warmup_steps=warmup_steps)
+
+
+def predict_classes(model: keras.Model, x, batch_size: int = 1024, flip: bool = False) -> np.ndarray:
+    """Class probabilities, (N, n_classes) float32. `flip`: test-time augmentation, the mean of the
+    probabilities of each image and of its mirror image (width is axis 2 of (N, H, W[, C]))."""
+    probabilities = np.asarray(model.predict(x, batch_size=batch_size, verbose=0))
+    if flip:
+        mirrored = np.asarray(model.predict(np.flip(np.asarray(x), axis=2), batch_size=batch_size, verbose=0))
+        probabilities = (probabilities + mirrored) / 2
+    return probabilities
 
 
 def classification_metrics(probabilities: np.ndarray, y: np.ndarray) -> dict[str, float]:
@@ -112,11 +125,12 @@ def classification_metrics(probabilities: np.ndarray, y: np.ndarray) -> dict[str
             "loss": float(-np.mean(np.log(p_true)))}
 
 
-def evaluate_splits(model: keras.Model, splits: Mapping[str, tuple]) -> tuple[dict, dict]:
-    """Metrics per split and the predicted classes per split: ({split: metrics}, {split: y_pred})."""
+def evaluate_splits(model: keras.Model, splits: Mapping[str, tuple], flip: bool = False) -> tuple[dict, dict]:
+    """Metrics per split and the predicted classes per split: ({split: metrics}, {split: y_pred});
+    `flip` averages each image's prediction with its mirror image's (`predict_classes`)."""
     metrics, predictions = {}, {}
     for split, (x, y) in splits.items():
-        probabilities = predict_classes(model, x)
+        probabilities = predict_classes(model, x, flip=flip)
         metrics[split] = classification_metrics(probabilities, y)
         predictions[split] = probabilities.argmax(axis=1)
     return metrics, predictions

@@ -56,11 +56,18 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert [row[vgg[0].index("kernels")] for row in vgg[2:4]] == ["5x5 → 3x3", "5x5 → 3x3"]
     assert vgg[4][vgg[0].index("kernels")] == "2×3x3 → 2×3x3"
 
+    pushed = table_after(report, "## (g) Pushed")  # a fixed budget of epochs, its cost in minutes
+    assert [row[0] for row in pushed[2:]] == ["`vgg3+all+one-cycle+flip-tta`"]
+    assert pushed[2][pushed[0].index("kernels")] == "2×3x3 → 2×3x3 → 2×3x3"
+    assert pushed[2][pushed[0].index("epochs")] == "2" and "training minutes" in pushed[0]
+    assert "the push's target, ≥ 94.5% within 45 minutes: not judged on a quick run" in report
+
     store = Store.in_workdir(workdir)
     cnn = [r for r in store.records("fashion-cnn") if r.params.get("model") == "cnn"]
     mlp = [r for r in store.records("fashion-mlp") if r.experiment not in ("baseline", "peers")]
     store.close()
-    printed = {row[0]: row[table[0].index("parameters")] for table in (width, depth, regularised, vgg) for row in table[1:]}
+    printed = {row[0]: row[table[0].index("parameters")] for table in (width, depth, regularised, vgg, pushed)
+               for row in table[1:]}
     for record in cnn:  # computed before the model existed == Keras's count of the trained model == printed
         assert record.params["parameters"] == record.info["parameters"]
         assert printed[f"`{record.variant}`"] == f"{record.info['parameters']:,}"

@@ -10,12 +10,14 @@ from nnlab.data.images import ImageClasses
 from nnlab.runner import Outcome
 
 
-def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epochs: int, batch_size: int,
-                  label: str, patience: int | None = None, lr_patience: int | None = None,
-                  learning_rate: float | None = None, xla: bool = True) -> Outcome:
+def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str | keras.optimizers.Optimizer,
+                  epochs: int, batch_size: int, label: str, patience: int | None = None,
+                  lr_patience: int | None = None, learning_rate: float | None = None, xla: bool = True,
+                  flip_tta: bool = False) -> Outcome:
     """Fit `model` on data.train (validating on data.val), evaluate on all splits, keep test predictions.
 
     `xla=False` skips XLA compilation, whose seconds per model a 2-epoch quick run never earns back.
+    `flip_tta`: every split is scored on the mean prediction of each image and its mirror image.
     """
     fit = fit_classifier(model, data.x_train, data.y_train, data.x_val, data.y_val, optimizer=optimizer,
                          epochs=epochs, batch_size=batch_size, label=label, patience=patience,
@@ -23,7 +25,7 @@ def keras_outcome(model: keras.Model, data: ImageClasses, *, optimizer: str, epo
                          jit_compile="auto" if xla else False)
     metrics, predictions = evaluate_splits(model, {"train": (data.x_train, data.y_train),
                                                    "val": (data.x_val, data.y_val),
-                                                   "test": (data.x_test, data.y_test)})
+                                                   "test": (data.x_test, data.y_test)}, flip=flip_tta)
     val = fit.history.get("val_accuracy", [])
     info = {"parameters": int(model.count_params()), "seconds_per_epoch": fit.seconds_per_epoch,
             "epochs_run": fit.epochs_run, "best_epoch": int(np.argmax(val)) + 1 if val else None}
