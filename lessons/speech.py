@@ -152,7 +152,6 @@ def spectrograms_of(waves, config: Config) -> list[np.ndarray]:
 
 
 def load_data(config: Config, options: RunOptions) -> Recordings:
-    from nnlab.data.audio import fit_length
     from nnlab.data.datasets import fsdd
     from nnlab.speech_files import stretch_frames
 

@@ -866,7 +866,7 @@ def failure_trends(failures) -> list[str]:
                   if all((e, rate) in by for rate in rates)]
     if not along_length or len(lengths) < 2 or len(rates) < 2:
         return []
-    return [f"(b) As the source trains longer (source val accuracy up), transfer accuracy "
+    return ["(b) As the source trains longer (source val accuracy up), transfer accuracy "
             + ", ".join(f"{d} at lr {rate:g}" for d, rate in zip(along_length, rates))
             + "; as the fine-tuning rate grows, it "
             + ", ".join(f"{d} for the {'converged' if e == CONVERGED else f'{e}-epoch'} source"

@@ -3,7 +3,6 @@ their library twins, every style loss falling on small random weights, the VGG16
 weights=None, `nnlab stylize`'s one-line errors, and the lesson's quick run end to end."""
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 import keras
@@ -13,7 +12,7 @@ import tensorflow as tf
 
 from keras_models.conv import build_conv_net
 from keras_models.style import style_extractor
-from keras_models.transfer import (CaffePreprocessing, build_vgg16_classifier, feature_extractor, set_base_trainable,
+from keras_models.transfer import (CaffePreprocessing, feature_extractor, set_base_trainable,
                                    trainable_count, with_new_head)
 from nnlab.data.images import ImageClasses
 from nnlab.data.pretrained import VGG16_NOTOP, local_weights
