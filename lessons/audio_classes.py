@@ -68,8 +68,9 @@ class Config:
     peer_c: float = 1.0                       # inverse L2 strength of the logistic regression
     network: NetworkSettings = field(default_factory=NetworkSettings)
     # who is speaking: the CNN's validation accuracy swings in its first epochs (0.77, then 0.58 in a full run
-    # with the digit task's patience of 5, which stopped it at epoch 6); it gets longer to settle
-    speaker_patience: int | None = 12
+    # with the digit task's patience of 5, which stopped it at epoch 6); it gets longer to settle. GRID_ONLY:
+    # the speaker variant carries it in its params, so no other variant is retrained for it.
+    speaker_patience: int | None = field(default=12, metadata=GRID_ONLY)
     copies: int = 2                           # shift-and-noise copies of each training clip
     max_shift_seconds: float = 0.1
     snr_db: tuple[float, float] = (5.0, 30.0)
