@@ -111,8 +111,12 @@ def main() -> None:
         se = ((a * (1 - a) + b * (1 - b)) / results["jax"][-1]["n_test"]) ** 0.5
         print(f"bench/backends: {model_name}: accuracy gap {100 * (b - a):+.2f} points, "
               f"{'within' if abs(a - b) <= 2 * se else 'OUTSIDE'} two sampling errors ({200 * se:.2f})")
+    from importlib.metadata import version
+
     print(f"bench/backends: conditions: {os.cpu_count()} CPUs, batch {BATCH}, seed {args.seed}, "
-          f"seconds per step = epoch wall time / steps, epochs 2 on")
+          f"{args.train:,} training images, seconds per step = epoch wall time / steps over epochs 2 to "
+          f"{args.epochs} (the first traces and compiles); Keras {version('keras')}, TensorFlow "
+          f"{version('tensorflow')}, JAX {version('jax')}")
 
 
 if __name__ == "__main__":
