@@ -10,6 +10,12 @@ mid-change (Keras Tuner's oracle.json and trial.json writes included); a request
 last batch is raised as the block ends. Outside such a block a signal raises at once, and a second
 signal always does, so a user who insists is never kept waiting for a long batch.
 
+A KeyboardInterrupt raised by the handler can also land where Python swallows exceptions: in a
+garbage-collector callback (JAX registers one whenever it is imported) or a `__del__`, where Python only
+prints "Exception ignored in ..." and goes on. CI caught a Ctrl-C during a report lost that way (exit 0).
+So every signal is also counted: `signalled()` tells the caller, which raises it at its next safe point
+(`nnlab.cli` once the command is done), and `quiet_unraisable` keeps those lost interrupts off stderr.
+
 `request_stop(error)` stops the same way for another reason (a tuning worker that lost its chief).
 Keras Tuner deep-copies the callbacks of every trial, so the request is module state, not an attribute.
 Nothing here imports Keras at module level: the harness installs `on_signal` before TensorFlow loads.
@@ -19,11 +25,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-_STATE: dict[str, Any] = {"requested": False, "error": None, "deferring": 0}
+_STATE: dict[str, Any] = {"requested": False, "error": None, "deferring": 0, "signalled": False}
 
 
 def on_signal(signum: int, frame: Any) -> None:
     """The SIGINT/SIGTERM handler: inside `deferred()`, wait for the next batch end; else interrupt now."""
+    _STATE["signalled"] = True
     if _STATE["deferring"] and not _STATE["requested"]:
         _STATE["requested"] = True
         return
@@ -43,7 +50,22 @@ def raise_if_requested() -> None:
 
 
 def reset() -> None:
-    _STATE.update(requested=False, error=None)
+    _STATE.update(requested=False, error=None, signalled=False)
+
+
+def signalled() -> bool:
+    """Whether SIGINT or SIGTERM came since `reset()`, whether or not its KeyboardInterrupt got through."""
+    return _STATE["signalled"]
+
+
+def quiet_unraisable(unraisable: Any, *, fallback: Any = None) -> None:
+    """A `sys.unraisablehook` that drops the KeyboardInterrupts of `on_signal` (the caller raises them again
+    through `signalled()`) and hands anything else to `fallback` (Python's default hook)."""
+    import sys
+
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    (fallback or sys.__unraisablehook__)(unraisable)
 
 
 @contextmanager

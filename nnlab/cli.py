@@ -607,6 +607,7 @@ def main(argv: list[str] | None = None) -> int:
     # TensorFlow's C++ start-up chatter hides the lesson's own output; warnings and errors still show.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     argv = list(sys.argv[1:] if argv is None else argv)
+    from keras_models.stopping import signalled
     from nnlab.bookkeeping import Interrupted
     from nnlab.runner import termination_as_interrupt
 
@@ -614,7 +615,10 @@ def main(argv: list[str] | None = None) -> int:
         with termination_as_interrupt():
             args = build_parser().parse_args(argv)
             args.argv = argv
-            return HANDLERS[args.command](args)
+            status = HANDLERS[args.command](args)
+            if signalled():  # its KeyboardInterrupt landed where Python swallows it (keras_models.stopping)
+                raise KeyboardInterrupt("signal")
+            return status
     except UserError as error:
         print(f"nnlab: error: {error}", file=sys.stderr)
         return 2

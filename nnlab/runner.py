@@ -22,6 +22,7 @@ import json
 import os
 import platform
 import signal
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -179,16 +180,21 @@ def keyed_config(config: Any) -> dict:
 def termination_as_interrupt() -> Iterator[None]:
     """While the block runs, SIGTERM means what Ctrl-C means, and both wait for the end of the current
     batch while a Keras fit runs (`keras_models.stopping`): KeyboardInterrupt either way."""
-    from keras_models.stopping import on_signal, reset
+    from functools import partial
+
+    from keras_models.stopping import on_signal, quiet_unraisable, reset
 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     reset()
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = partial(quiet_unraisable, fallback=previous_hook)
     try:
         yield
     finally:
+        sys.unraisablehook = previous_hook
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

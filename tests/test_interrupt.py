@@ -104,6 +104,36 @@ def wait_for_run_status(workdir, status: str, timeout: float = 60) -> None:
     raise AssertionError(f"the run never became {status!r}")
 
 
+def test_an_interrupt_lost_in_a_garbage_collector_callback_still_ends_the_command(monkeypatch, capsys):
+    """Python swallows an exception raised in a gc callback (JAX registers one when imported), so a Ctrl-C
+    whose handler runs there would be lost: the command went on and exited 0 (seen in CI during a report).
+    The command must still end with the one interrupted line and status 130, and nothing else on stderr."""
+    import gc
+
+    from keras_models import stopping
+    from nnlab import cli
+
+    def command(args):
+        fired = []
+
+        def callback(phase, info):
+            if phase == "start" and not fired:
+                fired.append(phase)
+                stopping.on_signal(signal.SIGINT, None)  # as if Ctrl-C came while the callback ran
+
+        gc.callbacks.append(callback)
+        try:
+            gc.collect()
+        finally:
+            gc.callbacks.remove(callback)
+        assert fired
+        return 0
+
+    monkeypatch.setitem(cli.HANDLERS, "list", command)
+    assert cli.main(["list"]) == cli.INTERRUPTED
+    one_interrupted_line(capsys.readouterr().err)
+
+
 def test_interrupt_while_the_report_compiles_keeps_the_finished_run(tmp_path):
     workdir = tmp_path / "runs"
     env = cli_env(tmp_path)
