@@ -16,7 +16,9 @@ What it teaches:
       new weights); every cell is reported as mean ± std over seeds.
   (b) what makes transfer fail: the source trained for only 1 or 3 epochs against the converged one, each
       fine-tuned at three learning rates, on the distant pair with 10 labels per class; and (b') how much
-      training the target gets: the 10-label cells again with 2 and 4 epochs instead of 10;
+      training the target gets: the 10-label cells again with 2 and 4 epochs instead of 10, and with 10
+      epochs of the labelled images alone (no cycling: 10 updates on the related pair, 20 on the distant one,
+      what a plain `fit` on them gives);
   (c) VGG16 (`keras.applications`, ImageNet weights, include_top=False) on CIFAR-10, frozen features + a
       head, then fine-tuned; and (d) neural style transfer (Gatys et al., 2015): content loss on one VGG16
       layer, style loss on Gram matrices of five, total variation, the image itself optimised with Adam
@@ -35,6 +37,12 @@ distant pair 77.8 ± 1.1 vs 81.4 ± 1.8 at 10 (transfer hurts), 89.4 vs 89.3 at 
 failure grid says why the distant pair loses: the longer the source trains on clothes, the worse its features
 serve letters (81.0 / 79.8 / 78.5 after 1 / 3 epochs / convergence, at lr 1e-3), and a lower fine-tuning rate
 is worse at every length. Scratch does not need a long budget to get there (2 epochs: 78.1 on letters).
+Where transfer pays is a short budget: with the labelled images fed once per epoch (10 updates in all on the
+related pair) the frozen base scores 85.0 ± 2.6 against scratch's 77.6 ± 2.3 (+7.5, beyond the spread), and
+fine-tuned 80.1 (+2.6); from 34 updates on, scratch catches up (within the spread), as He et al. found for
+ImageNet pre-training ("Rethinking ImageNet Pre-training", 2019). On letters even that does not help (20
+updates: frozen +0.0, fine-tuned −5.8). So the target is missed because the scratch baseline is trained to
+convergence here; the issue's probe that saw +20 points at 10 letters is not reproduced by any budget tried.
 VGG16 ≥ 85% on CIFAR-10 is not measurable without the ImageNet weights and CIFAR-10.
 
 Run: `nnlab run transfer-style [--quick] [--seed N] [--epochs N]`; `nnlab stylize CONTENT STYLE` paints your
@@ -93,6 +101,9 @@ class Config:
     failure_rates: tuple[float, ...] = (1e-5, 1e-4, 1e-3)
     # the budget experiment: the 10-label cells again with fewer epochs (each variant carries its own)
     budget_epochs: tuple[int, ...] = field(default=(2, 4), metadata=GRID_ONLY)
+    # ... and the full `epochs` without cycling: the labelled images once per epoch (10 labels x 10 letters:
+    # 2 updates an epoch, 20 in all), the budget at which a pretrained base pays off
+    budget_uncycled: bool = field(default=True, metadata=GRID_ONLY)
     # VGG16 on CIFAR-10 (where the ImageNet weights and CIFAR-10 can be had)
     vgg_input_size: int = 64
     vgg_head_epochs: int = 5
@@ -290,9 +301,15 @@ def failure_grid(config: Config) -> list[Variant]:
 
 def budget_grid(config: Config) -> list[Variant]:
     labels = min(config.labels_per_class)
-    return [Variant("budget", f"{cell_name(pair, regime, labels)}-{epochs}ep",
-                    {"pair": pair, "regime": regime, "labels": labels, "epochs": epochs})
-            for epochs in config.budget_epochs for pair in PAIRS for regime in NETWORK_REGIMES]
+    variants = [Variant("budget", f"{cell_name(pair, regime, labels)}-{epochs}ep",
+                        {"pair": pair, "regime": regime, "labels": labels, "epochs": epochs})
+                for epochs in config.budget_epochs for pair in PAIRS for regime in NETWORK_REGIMES]
+    if config.budget_uncycled:
+        variants += [Variant("budget", f"{cell_name(pair, regime, labels)}-{config.epochs}ep-uncycled",
+                             {"pair": pair, "regime": regime, "labels": labels, "epochs": config.epochs,
+                              "cycled": False})
+                     for pair in PAIRS for regime in NETWORK_REGIMES]
+    return variants
 
 
 def grid(config: Config, data: TransferData) -> list[Variant]:
@@ -479,7 +496,8 @@ def train(variant: Variant, data: TransferData, config: Config, seed: int) -> Ou
     source = (None if p["regime"] == "scratch"
               else ensure_source(pair.name, p.get("source_epochs", CONVERGED), data, config, seed))
     if "epochs" in p:   # the budget experiment
-        config = replace(config, epochs=p["epochs"])
+        config = replace(config, epochs=p["epochs"], min_epoch_size=config.min_epoch_size if p.get("cycled", True)
+                         else 0)
     outcome = over_seeds(lambda s: train_network(p["regime"], pair, p["labels"], data, config, s, source=source,
                                                  fine_tune_rate=p.get("fine_tune_rate")),
                          range(seed, seed + config.seeds))
@@ -715,16 +733,33 @@ def failure_section(view) -> str:
             f"accuracy %, mean ± std over seeds.{reference}\n\n" + markdown_table(rows))
 
 
+def updates(record) -> int:
+    """The optimiser steps a target cell took: its epochs × the batches of one (cycled) epoch."""
+    c, p = record.config, record.params
+    labelled = int(record.info["labelled"])
+    size = c["min_epoch_size"] if p.get("cycled", True) else 0
+    rows = max(1, math.ceil(size / labelled)) * labelled
+    return p.get("epochs", c["epochs"]) * math.ceil(rows / c["batch_size"])
+
+
+def budget_label(record) -> str:
+    """How a cell's budget reads: "2 epochs", or "10 epochs, no cycling"."""
+    epochs = record.params.get("epochs", record.config["epochs"])
+    plain = record.params.get("cycled", True) is False
+    return f"{epochs} epoch{'s' * (epochs != 1)}" + (", no cycling" if plain else "")
+
+
 def budget_records(view) -> dict[tuple[str, str, int], object]:
-    """(pair, regime, epochs) -> record: the budget experiment's cells and the main grid's cells at the same
-    label count (trained `epochs` epochs, the config of their run)."""
-    found = {(r.params["pair"], r.params["regime"], r.params["epochs"]): r for r in view.experiment("budget")}
+    """(pair, regime, updates) -> record: the budget experiment's cells and the main grid's cells at the same
+    label count (trained `epochs` epochs of at least `min_epoch_size` images, the config of their run)."""
+    found = {(r.params["pair"], r.params["regime"], updates(r)): r for r in view.experiment("budget")
+             if "labelled" in r.info}
     if not found:
         return {}
     labels = next(iter(found.values())).params["labels"]
     for (pair, regime, n), r in cells(view).items():
-        if n == labels and regime in NETWORK_REGIMES:
-            found[(pair, regime, r.config["epochs"])] = r
+        if n == labels and regime in NETWORK_REGIMES and "labelled" in r.info:
+            found[(pair, regime, updates(r))] = r
     return found
 
 
@@ -736,22 +771,32 @@ def budget_section(view) -> list[str]:
     if not found:
         return []
     labels = view.experiment("budget")[0].params["labels"]
-    epochs = sorted({k[2] for k in found})
+    steps = sorted({k[2] for k in found})
+    by_label: dict[str, dict[str, int]] = {}     # budget -> pair -> updates, in order of updates
+    for (pair, _, u), record in sorted(found.items(), key=lambda item: item[0][2]):
+        by_label.setdefault(budget_label(record), {})[pair] = u
+    columns = {label: f"{label} ({' / '.join(str(ups[p]) for p in PAIRS if p in ups)} updates)"
+               for label, ups in by_label.items()}
     rows = [{"pair": pair, "regime": f"`{regime}`",
-             **{f"{e} epochs": shown(found[(pair, regime, e)]) for e in epochs if (pair, regime, e) in found}}
+             **{columns[label]: shown(found[(pair, regime, ups[pair])]) for label, ups in by_label.items()
+                if pair in ups and (pair, regime, ups[pair]) in found}}
             for pair in PAIRS for regime in NETWORK_REGIMES]
-    panels = {f"{pair}: {PAIRS[pair]}": {regime: tuple(zip(*[(e, 100 * mean_std(found[(pair, regime, e)])[0],
-                                                                 100 * mean_std(found[(pair, regime, e)])[1])
-                                                                for e in epochs if (pair, regime, e) in found]))
+    panels = {f"{pair}: {PAIRS[pair]}": {regime: tuple(zip(*[(u, 100 * mean_std(found[(pair, regime, u)])[0],
+                                                                 100 * mean_std(found[(pair, regime, u)])[1])
+                                                                for u in steps if (pair, regime, u) in found]))
                                          for regime in NETWORK_REGIMES}
               for pair in PAIRS}
+    config = found[next(iter(found))].config
     path = plots.mean_spread_panels(panels, view.figure("accuracy_vs_budget.png"), ylabel="test accuracy (%)",
-                                    xlabel="epochs (of ≥ 1,024 images)",
+                                    xlabel=f"optimiser updates (batches of {config['batch_size']})", log_x=True,
                                     title=f"{labels} labels per class: test accuracy vs training budget "
                                           "(mean ± std over seeds)")
-    return [f"## (b') How much training the target gets\n\nThe {labels}-label cells trained for fewer epochs (an "
-            "epoch: the labelled images cycled up to at least 1,024); the last column is the main grid's. Test "
-            "accuracy %, mean ± std over seeds.\n\n" + markdown_table(rows), view.image(path, "accuracy vs budget")]
+    return [f"## (b') How much training the target gets\n\nThe {labels}-label cells trained for fewer updates: fewer "
+            "epochs (an epoch: the labelled images cycled up to at least "
+            f"{config['min_epoch_size']:,}), or the labelled images only once per epoch (no cycling, as a plain "
+            "`fit` on them does); the main grid's cells are the largest budget. A column's updates are the "
+            f"{' / '.join(PAIRS)} pair's. Test accuracy %, mean ± std over seeds.\n\n" + markdown_table(rows),
+            view.image(path, "accuracy vs budget")]
 
 
 def vgg16_section(view) -> str:
@@ -873,6 +918,36 @@ def failure_trends(failures) -> list[str]:
                         for d, e in zip(along_rate, lengths)) + "."]
 
 
+def budget_conclusions(view) -> list[str]:
+    """Per pair, frozen and fine-tuned − scratch at each budget of updates, and where the pretrained base pays."""
+    budget = budget_records(view)
+    lines = []
+    for pair in PAIRS:
+        gains, helped = [], []
+        for u in sorted({k[2] for k in budget if k[0] == pair}):
+            sc = budget.get((pair, "scratch", u))
+            parts = []
+            for regime in ("frozen", "fine-tuned"):
+                other = budget.get((pair, regime, u))
+                if other is None or sc is None:
+                    continue
+                delta = other.metric("test", "accuracy") - sc.metric("test", "accuracy")
+                said = verdict(delta, max(mean_std(other)[1], mean_std(sc)[1]))
+                parts.append(f"{regime} {100 * delta:+.1f} ({said})")
+                if said == "helps":
+                    helped.append((u, regime, delta))
+            if parts:
+                gains.append(f"{u} updates ({budget_label(sc)}): " + ", ".join(parts))
+        if not gains:
+            continue
+        at = sorted({u for u, _, _ in helped})
+        where = ("; transfer helps beyond the seed spread only at " + ", ".join(
+            f"{u} updates (" + ", ".join(f"{regime} {100 * d:+.1f}" for v, regime, d in helped if v == u) + ")"
+            for u in at) if helped else "; at no budget does transfer beat scratch by more than the seed spread")
+        lines.append(f"(b') {pair} pair, against scratch by training budget: " + "; ".join(gains) + where + ".")
+    return lines
+
+
 def conclusions(view) -> list[str]:
     lines = []
     found = cells(view)
@@ -904,17 +979,7 @@ def conclusions(view) -> list[str]:
                          f"{shown(best)}%, worst `{worst.variant}` {shown(worst)}%, scratch {shown(scratch)}%; "
                          f"{len(hurt)} of {len(failures)} combinations fall below scratch by more than the seed "
                          "spread" + (": " + ", ".join(f"`{r.variant}`" for r in hurt) if hurt else "") + ".")
-    budget = budget_records(view)
-    for pair in PAIRS:
-        gains = []
-        for e in sorted({k[2] for k in budget if k[0] == pair}):
-            ft, sc = budget.get((pair, "fine-tuned", e)), budget.get((pair, "scratch", e))
-            if ft is not None and sc is not None:
-                delta = ft.metric("test", "accuracy") - sc.metric("test", "accuracy")
-                spread = max(mean_std(ft)[1], mean_std(sc)[1])
-                gains.append(f"{e} epochs {100 * delta:+.1f} ({verdict(delta, spread)})")
-        if gains:
-            lines.append(f"(b') {pair} pair, fine-tuned − scratch by training budget: " + "; ".join(gains) + ".")
+    lines += budget_conclusions(view)
     lines += [verdict.sentence() for verdict in verdicts(view)]
     for part, why in unavailable_lines(view).items():
         lines.append(f"`{part}` was not run: {why.split('. Fix:')[0]}.")

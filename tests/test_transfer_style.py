@@ -175,6 +175,10 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
     assert all("±" in cell for row in rows[2:] for cell in row[1:])
     assert len(table_after(report, "### Every cell")) == 1 + 2 * 4
     assert "(b) What makes transfer fail" in report and "(b') How much training the target gets" in report
+    budget = table_after(report, "## (b') How much training")
+    assert [c.split(" (")[0] for c in budget[0][2:]] == ["2 epochs, no cycling", "1 epoch", "2 epochs"]
+    assert len(budget) == 1 + 2 * 3 and all("±" in cell for row in budget[1:] for cell in row[2:])
+    assert "(b') related pair, against scratch by training budget:" in report
     models = list((workdir / "transfer-style" / "models").glob("source-*.keras"))
     assert len(models) == 3   # two converged sources and the under-trained one, each trained once
     if local_weights(VGG16_NOTOP) is None:
@@ -185,3 +189,18 @@ def test_quick_run_reports_every_cell_the_plot_the_failure_grid_and_what_is_unav
             "on the related pair") in (workdir / "index.md").read_text()
     again = run_cli(["run", "transfer-style", "--quick", "--workdir", str(workdir)], env, timeout=900)
     assert again.returncode == 0 and "trained 0, skipped" in again.stdout
+
+
+def test_a_budget_counts_the_optimiser_updates_of_a_cycled_or_plain_epoch():
+    from types import SimpleNamespace
+
+    from lessons.transfer_style import Config, budget_grid, updates
+
+    config = {"min_epoch_size": 1024, "batch_size": 64, "epochs": 10}
+    cell = lambda **params: SimpleNamespace(config=config, params=params, info={"labelled": 100})  # noqa: E731
+    assert updates(cell()) == 10 * 18                    # 100 images cycled 11 times: 1,100 rows, 18 batches
+    assert updates(cell(epochs=2)) == 2 * 18
+    assert updates(cell(epochs=10, cycled=False)) == 10 * 2   # the 100 images once: 2 batches an epoch
+    names = [v.name for v in budget_grid(Config())]
+    assert "distant-scratch-10-10ep-uncycled" in names and "related-fine-tuned-10-2ep" in names
+    assert len(names) == 3 * 2 * 3
