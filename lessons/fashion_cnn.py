@@ -150,8 +150,12 @@ def best_dense_record(options: RunOptions) -> dict | None:
 
 
 def make_config(options: RunOptions) -> Config:
-    pushed = tuple((name, {**p, "schedule": {**p["schedule"], "epochs": 2, "warmup_epochs": 1}})
-                   for name, p in Config().pushed)
+    pushed = {}   # at 2 epochs, recipes that differ only in their epochs are one: the first of them is kept
+    for name, p in Config().pushed:
+        quick = {**p, "schedule": {**p["schedule"], "epochs": 2, "warmup_epochs": 1}}
+        if quick not in pushed.values():
+            pushed[name] = quick
+    pushed = tuple(pushed.items())
     return apply_run_options(Config(), options, epochs=2, xla=False, patience=None, lr_patience=None,
                              peers=QUICK_IMAGE_PEERS, pushed=pushed)
 

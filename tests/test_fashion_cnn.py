@@ -57,8 +57,8 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert vgg[4][vgg[0].index("kernels")] == "2×3x3 → 2×3x3"
 
     pushed = table_after(report, "## (g) Pushed")  # a fixed budget of epochs, its cost in minutes
-    assert [row[0] for row in pushed[2:]] == ["`vgg3+all+one-cycle+flip-tta`", "`vgg3+bn+aug+one-cycle+flip-tta`",
-                                              "`vgg3+bn+aug+one-cycle-36+flip-tta`"]
+    # the 36-epoch recipe is the 30-epoch one at --quick's 2 epochs: trained once
+    assert [row[0] for row in pushed[2:]] == ["`vgg3+all+one-cycle+flip-tta`", "`vgg3+bn+aug+one-cycle+flip-tta`"]
     assert pushed[2][pushed[0].index("kernels")] == "2×3x3 → 2×3x3 → 2×3x3"
     assert pushed[2][pushed[0].index("epochs")] == "2" and "training minutes" in pushed[0]
     assert "the push's target, ≥ 94.5% within 45 minutes: not judged on a quick run" in report
