@@ -496,8 +496,8 @@ def train(variant: Variant, data: TransferData, config: Config, seed: int) -> Ou
     source = (None if p["regime"] == "scratch"
               else ensure_source(pair.name, p.get("source_epochs", CONVERGED), data, config, seed))
     if "epochs" in p:   # the budget experiment
-        config = replace(config, epochs=p["epochs"], min_epoch_size=config.min_epoch_size if p.get("cycled", True)
-                         else 0)
+        config = replace(config, epochs=p["epochs"],
+                         min_epoch_size=config.min_epoch_size if p.get("cycled", True) else 0)
     outcome = over_seeds(lambda s: train_network(p["regime"], pair, p["labels"], data, config, s, source=source,
                                                  fine_tune_rate=p.get("fine_tune_rate")),
                          range(seed, seed + config.seeds))
@@ -752,13 +752,12 @@ def budget_label(record) -> str:
 def budget_records(view) -> dict[tuple[str, str, int], object]:
     """(pair, regime, updates) -> record: the budget experiment's cells and the main grid's cells at the same
     label count (trained `epochs` epochs of at least `min_epoch_size` images, the config of their run)."""
-    found = {(r.params["pair"], r.params["regime"], updates(r)): r for r in view.experiment("budget")
-             if "labelled" in r.info}
+    found = {(r.params["pair"], r.params["regime"], updates(r)): r for r in view.experiment("budget")}
     if not found:
         return {}
     labels = next(iter(found.values())).params["labels"]
     for (pair, regime, n), r in cells(view).items():
-        if n == labels and regime in NETWORK_REGIMES and "labelled" in r.info:
+        if n == labels and regime in NETWORK_REGIMES:
             found[(pair, regime, updates(r))] = r
     return found
 
