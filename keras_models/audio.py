@@ -170,19 +170,64 @@ class SpecAugment(keras.layers.Layer):
                 "time_masks": self.time_masks, "time_width": self.time_width, "seed": self.seed}
 
 
+class FrequencyWarp(keras.layers.Layer):
+    """Vocal tract length perturbation (Jaitly & Hinton, 2013) on a mel spectrogram: in training, each
+    spectrogram's frequency axis is scaled by its own random factor α, uniform in [1 − max_warp,
+    1 + max_warp]: band i takes the value the clip had at frequency f_i / α (linear interpolation between
+    the two nearest bands; below the first band and above the last, their own values), as if a speaker
+    whose formants all sit α times higher said the same word. The bands' centres `band_hz` (HTK mel, as
+    `Features.band_hz`) turn a frequency into a fractional band index. At inference it passes the input
+    through. Input and output (batch, bins, frames, channels)."""
+
+    def __init__(self, band_hz, max_warp: float = 0.1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.band_hz = [float(f) for f in band_hz]
+        self.max_warp, self.seed = max_warp, seed
+        self.generator = keras.random.SeedGenerator(seed)
+
+    def source_index(self, alpha):
+        """(batch, bins) fractional band index whose frequency is f_i / α, for α of shape (batch, 1)."""
+        ops = keras.ops
+        mel = lambda f: 1127.0 * ops.log(1.0 + f / 700.0)  # noqa: E731
+        centres = ops.convert_to_tensor(np.asarray(self.band_hz, np.float32))[None, :]
+        first, step = mel(centres[:, :1]), mel(centres[:, 1:2]) - mel(centres[:, :1])
+        return ops.clip((mel(centres / alpha) - first) / step, 0.0, len(self.band_hz) - 1.0)
+
+    def call(self, x, training=False):
+        if not training:
+            return x
+        ops = keras.ops
+        batch = ops.shape(x)[0]
+        alpha = 1.0 + self.max_warp * (2.0 * keras.random.uniform((batch, 1), seed=self.generator) - 1.0)
+        source = self.source_index(alpha)
+        low = ops.floor(source)
+        high = ops.minimum(low + 1.0, len(self.band_hz) - 1.0)
+        weight = (source - low)[:, :, None, None]
+        shape = ops.shape(x)
+
+        def bands(index):  # x's rows at `index` (batch, bins), every frame and channel
+            return ops.take_along_axis(x, ops.broadcast_to(ops.cast(index, "int32")[:, :, None, None], shape), axis=1)
+
+        return (1.0 - weight) * bands(low) + weight * bands(high)
+
+    def get_config(self):
+        return {**super().get_config(), "band_hz": self.band_hz, "max_warp": self.max_warp, "seed": self.seed}
+
+
 # ---- the classifiers -----------------------------------------------------------------------------
 
 def build_spectrogram_cnn(input_shape: tuple[int, int], n_classes: int, *, filters=(16, 32, 32),
                           dense_units: int = 64, dropout: float = 0.3, spec_augment: SpecAugment | None = None,
-                          name: str = "spectrogram_cnn") -> keras.Model:
-    """A small 2-D CNN on a spectrogram (bins, frames) as a one-channel image: [SpecAugment] →
+                          freq_warp: FrequencyWarp | None = None, name: str = "spectrogram_cnn") -> keras.Model:
+    """A small 2-D CNN on a spectrogram (bins, frames) as a one-channel image: [FrequencyWarp] [SpecAugment] →
     [Conv2D 3×3 → BatchNorm → ReLU → MaxPool 2]×len(filters) → Dense → Dropout → softmax
     (`keras_models.conv.build_conv_net`). A 3×3 kernel sees 3 neighbouring bands over 30 ms; after three
     poolings a unit sees about a fifth of the spectrum over a quarter of a second: a formant's movement."""
     from keras_models.conv import build_conv_net
 
     return build_conv_net(input_shape, n_classes, filters=filters, kernel_sizes=(3,), dense_units=dense_units,
-                          dropout=dropout, batch_norm=True, preprocessing=[spec_augment] if spec_augment else [],
+                          dropout=dropout, batch_norm=True,
+                          preprocessing=[layer for layer in (freq_warp, spec_augment) if layer is not None],
                           name=name)
 
 

@@ -82,6 +82,8 @@ class Config:
     folder_folds: int = 5                     # a fifth of the recordings test, a fifth of the rest validation
     # every augmentation alone and every normalisation × augmentation for new voices (--quick: the two ends)
     ablations: bool = field(default=True, metadata=GRID_ONLY)
+    # VTLP (FrequencyWarp): each training spectrogram's frequencies scaled by up to ±this; GRID_ONLY, in params
+    max_warp: float = field(default=0.1, metadata=GRID_ONLY)
     target_take_accuracy: float = field(default=0.99, metadata=REPORT_ONLY)
     shown_clips: int = field(default=6, metadata=REPORT_ONLY)
 
@@ -143,8 +145,10 @@ def active_frames(lengths: np.ndarray, samples: int, features: Features) -> np.n
 
 
 def take_splits(takes: np.ndarray, speakers: np.ndarray, config: Config, speaker_names) -> dict:
-    """The take split (takes 0-4 test, `val_takes` validation, the rest train) and one leave-one-speaker-out
-    split per held-out speaker (that speaker's every clip test, the others' `val_takes` validation)."""
+    """The take split (takes 0-4 test, `val_takes` validation, the rest train) and two leave-one-speaker-out
+    splits per held-out speaker, both testing on that speaker's every clip: `speaker:NAME` validates on the
+    others' `val_takes`, voices the network trains on; `voice:NAME` on every clip of the next speaker, a
+    second voice it never hears, and trains on the remaining four."""
     from nnlab.data.datasets import fsdd
 
     is_test, is_val = np.isin(takes, list(fsdd.TEST_TAKES)), np.isin(takes, config.val_takes)
@@ -154,6 +158,11 @@ def take_splits(takes: np.ndarray, speakers: np.ndarray, config: Config, speaker
         out = speakers == speaker_names.index(name)
         splits[f"speaker:{name}"] = {"train": np.flatnonzero(~out & ~is_val), "val": np.flatnonzero(~out & is_val),
                                      "test": np.flatnonzero(out)}
+    for name in config.held_out:  # validation on a second new voice: the next speaker in the dataset's list
+        out = speakers == speaker_names.index(name)
+        check = speakers == (speaker_names.index(name) + 1) % len(speaker_names)
+        splits[f"voice:{name}"] = {"train": np.flatnonzero(~out & ~check), "val": np.flatnonzero(check),
+                                   "test": np.flatnonzero(out)}
     return splits
 
 
@@ -230,18 +239,23 @@ def grid(config: Config, data: Sounds) -> list[Variant]:
     variants.append(net("features", main))
     variants.append(net("normalisation", main, normalisation="clip"))
     both = ["shift-noise", "specaugment"]
+    warped = {"augment": both + ["vtlp"], "max_warp": config.max_warp}   # and every voice's formants moved
     alone = [["shift-noise"], ["specaugment"]] if config.ablations else []
     variants += [net("augmentation", main, augment=a) for a in alone + [both]]
     if config.ablations:   # both normalisations with both augmentations, as the new voices get them
         variants.append(net("augmentation", main, normalisation="clip", augment=both))
+        variants += [net("augmentation", main, normalisation=n, **warped) for n in ("dataset", "clip")]
     if data.speakers is None:
         return variants
-    variants += [Variant("new-voice", "majority-by-speaker", {"model": "majority", "split": "speaker", "task": "digit"}),
-                 Variant("new-voice", "mfcc-stats-logreg-by-speaker", {"model": "peer", "split": "speaker", "task": "digit"}),
-                 net("new-voice", "speaker", model="dense", feature="mfcc", normalisation="clip")]
-    combinations = [(n, a) for n in ("dataset", "clip") for a in ([], both)]
-    variants += [net("new-voice", "speaker", normalisation=n, augment=a) for n, a in combinations
-                 if config.ablations or (n, a) in (("dataset", []), ("clip", both))]
+    # new voices: each fold stops training and is chosen on a second voice it never heard (the voice split)
+    voice = {"split": "speaker", "validation": "voice", "task": "digit"}
+    variants += [Variant("new-voice", "majority-by-speaker", {"model": "majority", **voice}),
+                 Variant("new-voice", "mfcc-stats-logreg-by-speaker", {"model": "peer", **voice}),
+                 net("new-voice", "speaker", validation="voice", model="dense", feature="mfcc", normalisation="clip")]
+    combinations = [("dataset", {}), ("clip", {}), ("dataset", {"augment": both}), ("clip", {"augment": both}),
+                    ("clip", warped)]
+    variants += [net("new-voice", "speaker", validation="voice", normalisation=n, **a) for n, a in combinations
+                 if config.ablations or (n, a) in (("dataset", {}), ("clip", warped))]
     variants += [Variant("speaker-id", "speaker-majority", {"model": "majority", "split": main, "task": "speaker"}),
                  Variant("speaker-id", "speaker-mfcc-stats-logreg", {"model": "peer", "split": main, "task": "speaker"}),
                  net("speaker-id", main, task="speaker",
@@ -251,10 +265,12 @@ def grid(config: Config, data: Sounds) -> list[Variant]:
 
 # ---- training and scoring ------------------------------------------------------------------------
 
-def folds(data: Sounds, split: str) -> list[tuple[str, dict[str, np.ndarray]]]:
-    """(fold name, indices) of a variant's split: one fold, or one per held-out speaker."""
+def folds(data: Sounds, split: str, validation: str = "takes") -> list[tuple[str, dict[str, np.ndarray]]]:
+    """(fold name, indices) of a variant's split: one fold, or one per held-out speaker, validated on the
+    known speakers' takes (`validation` "takes") or on another new voice ("voice")."""
     if split == "speaker":
-        return [(name.split(":", 1)[1], s) for name, s in data.splits.items() if name.startswith("speaker:")]
+        prefix = "voice:" if validation == "voice" else "speaker:"
+        return [(name.split(":", 1)[1], s) for name, s in data.splits.items() if name.startswith(prefix)]
     return [(split, data.splits[split])]
 
 
@@ -269,7 +285,7 @@ def train(variant: Variant, data: Sounds, config: Config, seed: int) -> Outcome:
     y, names = targets(data, p["task"])
     per_fold, history, info = {}, {}, {}
     y_true, y_pred = [], []
-    for fold, index in folds(data, p["split"]):
+    for fold, index in folds(data, p["split"], p.get("validation", "takes")):
         label = f"{variant.name} [{fold}]"
         scores, predicted, fold_history, fold_info = fit_fold(p, data, config, index, y, len(names), label, seed)
         per_fold[fold] = scores
@@ -314,8 +330,9 @@ def fit_fold(p: dict, data: Sounds, config: Config, index: dict, y: np.ndarray, 
                        patience=p.get("patience", config.network.patience))
     normaliser = Normaliser.fit(x_train, p["normalisation"])
     keras.utils.set_random_seed(seed)
+    warp = (tuple(features_of(config, data).band_hz()), p["max_warp"]) if "vtlp" in p["augment"] else None
     model, fitted = fit_network(settings, normaliser, x_train, y_train, x[val_i], y[val_i], n_classes,
-                                label=label, seed=seed)
+                                label=label, seed=seed, freq_warp=warp)
     predicted = {split: predict_classes(model, normaliser(x[i])).argmax(axis=1) for split, i in index.items()}
     accuracy = {split: float(np.mean(predicted[split] == y[i])) for split, i in index.items()}
     return accuracy, predicted["test"], fitted.history, {
@@ -429,7 +446,8 @@ def sample_section(view) -> str:
             f"(bins × frames): {shapes}. Log-mel by `keras.layers.MelSpectrogram` (its floor applied per clip, "
             "not per batch), MFCC its DCT. The take split follows the dataset's README (takes 0-4 test); "
             "`speaker:NAME` holds out every clip of one voice (the other speakers' validation takes stop "
-            "training).\n\n" + markdown_table(rows))
+            "training); `voice:NAME` too, and validates on every clip of the next speaker, a second voice "
+            "never heard in training (the new-voice networks of (e) use it).\n\n" + markdown_table(rows))
 
 
 def main_table_section(view, experiments: tuple[str, ...], title: str, text: str) -> str:
@@ -449,7 +467,9 @@ def new_voice_section(view) -> str:
     for r in records:
         folds_ = r.info.get("fold_accuracy", {})
         rows.append({"variant": f"`{r.variant}`", **{f"test: {k}": v for k, v in folds_.items()},
-                     "mean": r.metric("test", "accuracy"), "± std over folds": r.info.get("fold_std")})
+                     "mean": r.metric("test", "accuracy"), "± std over folds": r.info.get("fold_std"),
+                     "validated on": "a second new voice" if r.params.get("validation") == "voice" else
+                     "known voices' takes", "val acc": r.metric("val", "accuracy")})
     gaps = []
     for r in records:
         twin = take_twin(view, r)
@@ -461,8 +481,11 @@ def new_voice_section(view) -> str:
 
     n_folds = len(records[0].info.get("fold_accuracy", {}))
     return ("## (e) A voice never heard: leave one speaker out\n\nEach model trained once per held-out speaker "
-            f"({n_folds} folds) on the other speakers and tested on every clip of that one; per held-out speaker "
-            "accuracy, the mean and the spread over folds.\n\n" + table(rows)
+            f"({n_folds} folds) and tested on every clip of that one; per held-out speaker accuracy, the mean and "
+            "the spread over folds. Validated on a second new voice: trained on four of the other five speakers, "
+            "stopped early and chosen on the fifth (the next in the dataset's list), since the validation takes of "
+            "voices a network trains on score every network alike and cannot choose one for new voices.\n\n"
+            + table(rows)
             + "\n\n### The gap: the same model on the take split and on a new voice\n\n"
             + markdown_table(gaps, formats={"take split": percent, "new voice (mean)": percent, "gap": percent}))
 
@@ -508,7 +531,10 @@ def report_sections(view) -> list[str]:
                                        "The CNN on log-mel with per-clip normalisation instead of dataset statistics, "
                                        "and with augmentation: *shift-noise* adds shifted copies of each training "
                                        "clip with white noise at 5-30 dB SNR; *specaugment* masks random mel bands "
-                                       "and stretches of time in every training batch."))
+                                       "and stretches of time in every training batch; *vtlp* scales each training "
+                                       "spectrogram's frequencies by a random factor within "
+                                       f"±{view.setting('max_warp', Config.max_warp):.0%} (vocal tract length "
+                                       "perturbation: a shorter or longer vocal tract, formants moved up or down)."))
     sections.append(new_voice_section(view))
     if view.experiment("speaker-id"):
         rows = [accuracy_row(r) for r in view.experiment("speaker-id")]
@@ -597,7 +623,7 @@ def new_voice_networks(view):
 
 
 def new_voice_pair(view):
-    """The leave-one-speaker-out network chosen on validation (the other speakers' held-out takes) and the
+    """The leave-one-speaker-out network chosen on validation (a second new voice per fold) and the
     peer trained the same way, or None when either was not recorded."""
     top = best(new_voice_networks(view))
     peer = next((r for r in view.experiment("new-voice") if r.variant == "mfcc-stats-logreg-by-speaker"), None)

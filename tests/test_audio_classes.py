@@ -173,6 +173,30 @@ def test_spec_augment_masks_bands_in_training_only():
     assert (masked == 0).any()
 
 
+def test_frequency_warp_moves_formants_by_the_factor_in_hz_and_passes_through_at_inference():
+    from keras_models.audio import Features, FrequencyWarp
+
+    centres = Features().band_hz()
+    layer = FrequencyWarp(centres, max_warp=0.1, seed=0)
+    x = np.random.default_rng(0).normal(size=(4, len(centres), 7, 1)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+    np.testing.assert_allclose(np.asarray(FrequencyWarp(centres, max_warp=0.0)(x, training=True)), x, atol=1e-3)
+    # band i reads the frequency f_i / α: in Hz, through the mel spacing of the bands
+    alpha = np.array([[0.9], [1.0], [1.1]], np.float32)
+    source = np.asarray(layer.source_index(alpha))
+    np.testing.assert_allclose(source[1], np.arange(len(centres)), atol=1e-4)
+    read_hz = np.interp(source, np.arange(len(centres)), centres)
+    inside = (source > 0) & (source < len(centres) - 1)
+    mel = lambda f: 1127.0 * np.log1p(f / 700.0)  # noqa: E731  (linear in mel between band centres)
+    read_mel = np.interp(source, np.arange(len(centres)), mel(centres))
+    np.testing.assert_allclose(read_mel[inside], mel(centres / alpha)[inside], rtol=1e-4)
+    assert (read_hz[2, 1:] < centres[1:]).all() and (read_hz[0, :-1] > centres[:-1]).all()
+    # in training every band is a mix of two neighbouring bands of its own clip
+    warped = np.asarray(FrequencyWarp(centres, max_warp=0.2, seed=1)(x, training=True))
+    assert warped.shape == x.shape and not np.allclose(warped, x)
+    assert (warped.min(axis=1) >= x.min(axis=1) - 1e-5).all() and (warped.max(axis=1) <= x.max(axis=1) + 1e-5).all()
+
+
 def test_shifted_noisy_copies_and_mfcc_statistics():
     from keras_models.audio import mfcc_statistics
     from nnlab.recipes.audio import shifted_noisy_copies
@@ -241,6 +265,26 @@ def test_lesson_runs_on_a_folder_of_clips_with_recordings_kept_whole(tmp_path):
     assert "*mfcc-stats-logreg*" in report and "`cnn-log-mel-dataset-norm+shift-noise+specaugment`" in report
 
 
+def test_voice_split_validates_on_a_second_voice_that_never_trains():
+    from lessons.audio_classes import Config, folds, take_splits
+
+    speakers = np.repeat(np.arange(3), 10)
+    takes = np.tile(np.arange(10), 3)
+    names = ("ann", "bob", "cy")
+    splits = take_splits(takes, speakers, Config(val_takes=(5, 6), held_out=("bob", "cy")), names)
+    assert splits["voice:bob"]["val"].tolist() == list(range(20, 30))       # cy, every take
+    assert set(speakers[splits["voice:bob"]["train"]]) == {0} and len(splits["voice:bob"]["train"]) == 10
+    assert set(speakers[splits["voice:cy"]["val"]]) == {0}                   # the list wraps round to ann
+    assert set(speakers[splits["speaker:bob"]["val"]]) == {0, 2}             # the takes split: known voices
+
+    class Data:
+        pass
+    data = Data()
+    data.splits = splits
+    assert [name for name, _ in folds(data, "speaker", "voice")] == ["bob", "cy"]
+    assert folds(data, "speaker")[0][1] is splits["speaker:bob"]
+
+
 def test_bad_data_folder_is_one_line_and_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     result = run_cli(["run", "audio-classes", "--quick", "--data", str(tmp_path / "empty"),
@@ -266,6 +310,8 @@ def test_lesson_runs_quick_on_fsdd(tmp_path):
     assert rows[1][-4] == "10.00%"  # the majority class of a balanced set
     voices = table_after(report, "## (e) A voice never heard")
     assert voices[0][1] == "test: theo" and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
+    assert {row[voices[0].index("validated on")] for row in voices[1:]} == {"a second new voice"}
+    assert voices[-1][0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+vtlp-by-speaker`"
     assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report
     assert "Target (CNN on log-mel, take-split test accuracy ≥ 99.00%) applies to a full run" in report
     assert "CNN on log-mel, take-split test accuracy ≥ 99.00%" in (workdir / "index.md").read_text(encoding="utf-8")

@@ -31,6 +31,24 @@ def test_block_dropout_follows_every_pooling_and_adds_no_parameters():
     assert dropped.count_params() == plain.count_params()
 
 
+def test_bfloat16_precision_keeps_float32_weights_and_probabilities():
+    import numpy as np
+
+    model = build_conv_net((12, 12), 3, filters=[4, 8], dense_units=8, batch_norm=True, precision="mixed_bfloat16")
+    conv = model.get_layer("conv_1")
+    assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
+    assert model.get_layer("classes").compute_dtype == "float32"
+    probabilities = np.asarray(model.predict(np.random.default_rng(0).random((5, 12, 12)), verbose=0))
+    assert probabilities.dtype == np.float32
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-6)  # a float32 softmax sums to 1
+    # the same weights in float32 give the same probabilities to bfloat16's rounding
+    exact = build_conv_net((12, 12), 3, filters=[4, 8], dense_units=8, batch_norm=True)
+    exact.set_weights(model.get_weights())
+    x = np.random.default_rng(1).random((5, 12, 12)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), exact.predict(x, verbose=0), atol=0.03)
+    assert model.count_params() == exact.count_params()
+
+
 def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store(fashion_quick, tmp_path):
     workdir, _ = fashion_quick  # a quick fashion-mlp run is in this store already
     result = run_cli(["run", "fashion-cnn", "--quick", "--workdir", str(workdir)], cli_env(tmp_path))
@@ -57,9 +75,13 @@ def test_quick_run_sweeps_width_and_depth_and_reads_the_dense_net_from_the_store
     assert vgg[4][vgg[0].index("kernels")] == "2×3x3 → 2×3x3"
 
     pushed = table_after(report, "## (g) Pushed")  # a fixed budget of epochs, its cost in minutes
-    # the 36-epoch recipe is the 30-epoch one at --quick's 2 epochs: trained once
-    assert [row[0] for row in pushed[2:]] == ["`vgg3+all+one-cycle+flip-tta`", "`vgg3+bn+aug+one-cycle+flip-tta`"]
+    # at --quick's 2 epochs the 36-epoch recipe is the 30-epoch one, and the two bfloat16 ones are one: each trained once
+    assert [row[0] for row in pushed[2:]] == ["`vgg3+all+one-cycle+flip-tta`", "`vgg3+bn+aug+one-cycle+flip-tta`",
+                                              "`vgg3+bn+aug+one-cycle-50+bf16+flip-tta`",
+                                              "`vgg3+bn+aug+erase+one-cycle-50+bf16+flip-tta`"]
     assert pushed[2][pushed[0].index("kernels")] == "2×3x3 → 2×3x3 → 2×3x3"
+    assert [row[pushed[0].index("arithmetic")] for row in pushed[2:]] == ["float32", "float32", "bfloat16", "bfloat16"]
+    assert pushed[-1][pushed[0].index("adds")] == "batch norm, flips + shifts, random erasing"
     assert pushed[2][pushed[0].index("epochs")] == "2" and "training minutes" in pushed[0]
     assert "the push's target, ≥ 94.5% within 45 minutes: not judged on a quick run" in report
 

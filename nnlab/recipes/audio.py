@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from keras_models.audio import (Features, Normaliser, SpecAugment, build_dense_classifier, build_spectrogram_cnn,
-                                log_mel, mfcc)
+from keras_models.audio import (Features, FrequencyWarp, Normaliser, SpecAugment, build_dense_classifier,
+                                build_spectrogram_cnn, log_mel, mfcc)
 from nnlab.data.audio import fit_all, fit_length, resample
 from nnlab.errors import UserError
 
@@ -60,25 +60,29 @@ class NetworkSettings:
     patience: int = 5
 
 
-def build_network(settings: NetworkSettings, input_shape: tuple[int, int], n_classes: int, seed: int):
-    """The Keras classifier of `settings` for inputs (bins, frames)."""
+def build_network(settings: NetworkSettings, input_shape: tuple[int, int], n_classes: int, seed: int,
+                  freq_warp: tuple[tuple[float, ...], float] | None = None):
+    """The Keras classifier of `settings` for inputs (bins, frames). `freq_warp`: (the mel bands' centre
+    frequencies, the largest warp), a CNN's FrequencyWarp (VTLP) in training."""
     if settings.model == "cnn":
         augment = SpecAugment(settings.freq_masks, settings.freq_width, settings.time_masks, settings.time_width,
                               seed=seed) if settings.spec_augment else None
+        warp = FrequencyWarp(*freq_warp, seed=seed) if freq_warp else None
         return build_spectrogram_cnn(input_shape, n_classes, filters=settings.cnn_filters, dropout=settings.dropout,
-                                     spec_augment=augment)
+                                     spec_augment=augment, freq_warp=warp)
     if settings.model == "dense":
         return build_dense_classifier(input_shape, n_classes, hidden=settings.dense_hidden, dropout=settings.dropout)
     raise ValueError(f"Expected model 'cnn' or 'dense'. Received: {settings.model!r}")
 
 
 def fit_network(settings: NetworkSettings, normaliser: Normaliser, x_train: np.ndarray, y_train: np.ndarray,
-                x_val: np.ndarray, y_val: np.ndarray, n_classes: int, *, label: str, seed: int):
+                x_val: np.ndarray, y_val: np.ndarray, n_classes: int, *, label: str, seed: int,
+                freq_warp: tuple[tuple[float, ...], float] | None = None):
     """Normalise, build and fit one network (early stopping on validation accuracy, best weights kept):
-    (model, FitResult). Inputs are un-normalised features (N, bins, frames)."""
+    (model, FitResult). Inputs are un-normalised features (N, bins, frames); `freq_warp` as `build_network`."""
     from keras_models.training import fit_classifier
 
-    model = build_network(settings, x_train.shape[1:], n_classes, seed)
+    model = build_network(settings, x_train.shape[1:], n_classes, seed, freq_warp)
     fitted = fit_classifier(model, normaliser(x_train), y_train, normaliser(x_val), y_val, optimizer="adam",
                             learning_rate=settings.learning_rate, epochs=settings.epochs,
                             batch_size=settings.batch_size, label=label, patience=settings.patience,
