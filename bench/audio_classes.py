@@ -60,7 +60,7 @@ def main() -> None:
         print(f"bench/audio_classes: who is speaking: {r.variant:<36} {pct(r.metric('test', 'accuracy'))}")
     write_report(lesson, store, workdir)
     print(f"bench/audio_classes: wall time {wall:.0f} s for {len(records)} variants ({conditions(seed)}; at most "
-          f"{lesson.Config().network.epochs} epochs with early stopping); report {workdir / lesson.SLUG / 'report.md'}")
+          f"{lesson.Config().network.epochs} epochs, early stopping or a one-cycle rate); report {workdir / lesson.SLUG / 'report.md'}")
     store.close()
 
 

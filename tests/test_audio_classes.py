@@ -241,6 +241,23 @@ def test_listener_trains_saves_loads_and_transcribes_at_any_rate(tmp_path):
         Listener.load(tmp_path / "nothing")
 
 
+def test_one_cycle_training_runs_every_epoch_and_ends_on_a_near_zero_rate():
+    from keras_models.audio import Normaliser
+    from nnlab.recipes.audio import NetworkSettings, fit_network
+
+    rng = np.random.default_rng(0)
+    y = np.repeat([0, 1], 16)
+    x = rng.normal(size=(32, 8, 12)).astype(np.float32) + 2.0 * y[:, None, None]   # the classes differ in level
+    settings = NetworkSettings(cnn_filters=(4,), epochs=6, batch_size=8, patience=1, dropout=0.0)
+    schedule = {"peak_rate": 1e-2, "warmup_epochs": 2}
+    model, fitted = fit_network(settings, Normaliser("dataset", np.zeros(8, np.float32), np.ones(8, np.float32)),
+                                x, y, x[:8], y[:8], 2, label="t", seed=0, one_cycle=schedule)
+    assert fitted.epochs_run == 6 and len(fitted.history["val_accuracy"]) == 6   # no early stopping
+    rate = model.optimizer.learning_rate
+    assert float(rate) < 1e-2 * 0.05   # the cosine has brought the rate down near 0 by the last step
+    assert fitted.history["accuracy"][-1] >= 0.9
+
+
 # --- the lesson -------------------------------------------------------------------------------------------
 
 def test_lesson_runs_on_a_folder_of_clips_with_recordings_kept_whole(tmp_path):
@@ -309,7 +326,11 @@ def test_lesson_runs_quick_on_fsdd(tmp_path):
                      "`dense-log-mel-dataset-norm`", "`cnn-log-mel-dataset-norm`"]
     assert rows[1][-4] == "10.00%"  # the majority class of a balanced set
     voices = table_after(report, "## (e) A voice never heard")
-    assert voices[0][1] == "test: theo" and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
+    assert voices[0][1:3] == ["training", "test: theo"] and len(voices) == 1 + 5  # majority, peer, dense, two CNNs
+    assert voices[-1][1] == "rate 0.001, 2 epochs"   # --quick: no early stopping
+    tuned = table_after(report, "## (d) Normalisation and augmentation")
+    cycled = [row for row in tuned if row[0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+vtlp+one-cycle`"]
+    assert len(cycled) == 1 and cycled[0][tuned[0].index("training")] == "one-cycle to 0.003, 2 epochs"
     assert {row[voices[0].index("validated on")] for row in voices[1:]} == {"a second new voice"}
     assert voices[-1][0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+vtlp-by-speaker`"
     assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report

@@ -77,16 +77,29 @@ def build_network(settings: NetworkSettings, input_shape: tuple[int, int], n_cla
 
 def fit_network(settings: NetworkSettings, normaliser: Normaliser, x_train: np.ndarray, y_train: np.ndarray,
                 x_val: np.ndarray, y_val: np.ndarray, n_classes: int, *, label: str, seed: int,
-                freq_warp: tuple[tuple[float, ...], float] | None = None):
-    """Normalise, build and fit one network (early stopping on validation accuracy, best weights kept):
-    (model, FitResult). Inputs are un-normalised features (N, bins, frames); `freq_warp` as `build_network`."""
+                freq_warp: tuple[tuple[float, ...], float] | None = None, one_cycle: dict | None = None):
+    """Normalise, build and fit one network: (model, FitResult). Inputs are un-normalised features
+    (N, bins, frames); `freq_warp` as `build_network`.
+
+    By default Adam at `settings.learning_rate` with early stopping on validation accuracy (best weights
+    kept). `one_cycle` {"peak_rate", "warmup_epochs"}: Adam on a one-cycle rate instead (warm-up to the peak,
+    a cosine down to 0) for all `settings.epochs`, no early stopping: the last weights are kept, and the
+    validation clips only score the network (on a single voice, they swing too much to stop on)."""
+    import keras
+
     from keras_models.training import fit_classifier
+    from keras_models.training import one_cycle as one_cycle_rate
 
     model = build_network(settings, x_train.shape[1:], n_classes, seed, freq_warp)
-    fitted = fit_classifier(model, normaliser(x_train), y_train, normaliser(x_val), y_val, optimizer="adam",
-                            learning_rate=settings.learning_rate, epochs=settings.epochs,
-                            batch_size=settings.batch_size, label=label, patience=settings.patience,
-                            jit_compile=False)
+    optimizer, patience = "adam", settings.patience
+    if one_cycle:
+        steps = -(-len(y_train) // settings.batch_size)
+        warmup = min(one_cycle["warmup_epochs"], settings.epochs // 4)
+        optimizer = keras.optimizers.Adam(one_cycle_rate(one_cycle["peak_rate"], settings.epochs * steps, warmup * steps))
+        patience = None
+    fitted = fit_classifier(model, normaliser(x_train), y_train, normaliser(x_val), y_val, optimizer=optimizer,
+                            learning_rate=None if one_cycle else settings.learning_rate, epochs=settings.epochs,
+                            batch_size=settings.batch_size, label=label, patience=patience, jit_compile=False)
     return model, fitted
 
 
