@@ -100,10 +100,14 @@ def fit_classifier(model: keras.Model, x_train, y_train, x_val, y_val, *, optimi
                      learning_rate=learning_rate, jit_compile=jit_compile)
 
 
-def one_cycle(peak_rate: float, steps: int, warmup_steps: int, start_fraction: float = 0.04):
-    """The learning rate of a one-cycle schedule: a linear warm-up from `start_fraction`·peak to `peak_rate`
-    over `warmup_steps`, then a cosine down to 0 at `steps` (Keras's own CosineDecay with its warm-up).
-    A fixed budget of steps, no early stopping: the schedule itself ends training on a small rate."""
+def one_cycle(peak_rate: float, epochs: int, warmup_epochs: int, examples: int, batch_size: int,
+              start_fraction: float = 0.04):
+    """The learning rate of a one-cycle schedule over `epochs` of `examples` in batches of `batch_size`: a
+    linear warm-up from `start_fraction`·peak to `peak_rate` over `warmup_epochs`, then a cosine down to 0
+    at the last step (Keras's own CosineDecay with its warm-up). A fixed budget of steps, no early
+    stopping: the schedule itself ends training on a small rate."""
+    steps_per_epoch = -(-examples // batch_size)
+    steps, warmup_steps = epochs * steps_per_epoch, warmup_epochs * steps_per_epoch
     return keras.optimizers.schedules.CosineDecay(peak_rate * start_fraction, max(1, steps - warmup_steps),
                                                   warmup_target=peak_rate, warmup_steps=warmup_steps)
 

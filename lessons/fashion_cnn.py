@@ -270,9 +270,8 @@ def scheduled_outcome(model, data: FashionData, p: dict, config: Config, label: 
     from keras_models.training import one_cycle
 
     schedule = p["schedule"]
-    steps_per_epoch = -(-len(data.y_train) // config.batch_size)
-    rate = one_cycle(schedule["peak_rate"], schedule["epochs"] * steps_per_epoch,
-                     schedule["warmup_epochs"] * steps_per_epoch)
+    rate = one_cycle(schedule["peak_rate"], schedule["epochs"], schedule["warmup_epochs"], len(data.y_train),
+                     config.batch_size)
     optimizer = keras.optimizers.AdamW(learning_rate=rate, weight_decay=schedule["weight_decay"])
     return keras_outcome(model, data, optimizer=optimizer, epochs=schedule["epochs"], batch_size=config.batch_size,
                          label=label, xla=config.xla, flip_tta=p.get("tta") == "flip")

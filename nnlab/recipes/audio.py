@@ -87,19 +87,19 @@ def fit_network(settings: NetworkSettings, normaliser: Normaliser, x_train: np.n
     validation clips only score the network (on a single voice, they swing too much to stop on)."""
     import keras
 
-    from keras_models.training import fit_classifier
-    from keras_models.training import one_cycle as one_cycle_rate
+    from keras_models import training
 
     model = build_network(settings, x_train.shape[1:], n_classes, seed, freq_warp)
     optimizer, patience = "adam", settings.patience
-    if one_cycle:
-        steps = -(-len(y_train) // settings.batch_size)
-        warmup = min(one_cycle["warmup_epochs"], settings.epochs // 4)
-        optimizer = keras.optimizers.Adam(one_cycle_rate(one_cycle["peak_rate"], settings.epochs * steps, warmup * steps))
+    if one_cycle:   # a quarter of the epochs at most warm up (--quick trains 2)
+        optimizer = keras.optimizers.Adam(training.one_cycle(
+            one_cycle["peak_rate"], settings.epochs, min(one_cycle["warmup_epochs"], settings.epochs // 4),
+            len(y_train), settings.batch_size))
         patience = None
-    fitted = fit_classifier(model, normaliser(x_train), y_train, normaliser(x_val), y_val, optimizer=optimizer,
-                            learning_rate=None if one_cycle else settings.learning_rate, epochs=settings.epochs,
-                            batch_size=settings.batch_size, label=label, patience=patience, jit_compile=False)
+    fitted = training.fit_classifier(model, normaliser(x_train), y_train, normaliser(x_val), y_val,
+                                     optimizer=optimizer, learning_rate=settings.learning_rate,
+                                     epochs=settings.epochs, batch_size=settings.batch_size, label=label,
+                                     patience=patience, jit_compile=False)
     return model, fitted
 
 
