@@ -288,11 +288,15 @@ def test_voice_split_validates_on_a_second_voice_that_never_trains():
     speakers = np.repeat(np.arange(3), 10)
     takes = np.tile(np.arange(10), 3)
     names = ("ann", "bob", "cy")
-    splits = take_splits(takes, speakers, Config(val_takes=(5, 6), held_out=("bob", "cy")), names)
+    splits = take_splits(takes, speakers, Config(val_takes=(6,), stop_takes=(5,), held_out=("bob", "cy")), names)
+    take = splits["take"]   # early stopping watches take 5; take 6 scores and chooses; takes 0-4 test
+    assert set(takes[take["stop"]]) == {5} and set(takes[take["val"]]) == {6} and set(takes[take["test"]]) == set(range(5))
+    assert set(takes[take["train"]]) == {7, 8, 9} and len(np.concatenate(list(take.values()))) == 30
     assert splits["voice:bob"]["val"].tolist() == list(range(20, 30))       # cy, every take
     assert set(speakers[splits["voice:bob"]["train"]]) == {0} and len(splits["voice:bob"]["train"]) == 10
     assert set(speakers[splits["voice:cy"]["val"]]) == {0}                   # the list wraps round to ann
     assert set(speakers[splits["speaker:bob"]["val"]]) == {0, 2}             # the takes split: known voices
+    assert set(takes[splits["speaker:bob"]["val"]]) == {5, 6}                # their stop and validation takes
 
     class Data:
         pass
@@ -331,6 +335,11 @@ def test_lesson_runs_quick_on_fsdd(tmp_path):
     tuned = table_after(report, "## (d) Normalisation and augmentation")
     cycled = [row for row in tuned if row[0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+vtlp+one-cycle`"]
     assert len(cycled) == 1 and cycled[0][tuned[0].index("training")] == "one-cycle to 0.003, 2 epochs"
+    ensemble = [row for row in tuned if row[0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+one-cycle+ensemble-2`"]
+    assert len(ensemble) == 1 and ensemble[0][tuned[0].index("training")] == "one-cycle to 0.003, 2 epochs"
+    assert int(ensemble[0][tuned[0].index("parameters")].replace(",", "")) == 2 * int(
+        cycled[0][tuned[0].index("parameters")].replace(",", ""))   # VTLP has no weights
+    assert rows[0][5:8] == ["train acc", "stop acc", "val acc"]   # early stopping's takes apart from the choosing ones
     assert {row[voices[0].index("validated on")] for row in voices[1:]} == {"a second new voice"}
     assert voices[-1][0] == "`cnn-log-mel-clip-norm+shift-noise+specaugment+vtlp-by-speaker`"
     assert "## (f) Who is speaking" in report and "## Conclusions" in report and "The gap for" in report
