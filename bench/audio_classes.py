@@ -39,8 +39,10 @@ def main() -> None:
           f"{pct(by_name['mfcc-stats-logreg'].metric('test', 'accuracy'))}; majority {pct(majority.metric('test', 'accuracy'))}")
     for r in sorted((r for r in records if r.params.get("split") == "take" and r.params.get("task") == "digit"),
                     key=lambda r: -r.metric("test", "accuracy")):
-        print(f"bench/audio_classes:   {r.variant:<52} take-split test {pct(r.metric('test', 'accuracy'))}, "
-              f"{r.info.get('epochs_run') or 0} epochs, {r.wall_seconds:.0f} s")
+        stop = f", stop {pct(r.metric('stop', 'accuracy'))}" if "stop" in r.metrics else ""
+        print(f"bench/audio_classes:   {r.variant:<62} take-split test {pct(r.metric('test', 'accuracy'))} "
+              f"(val {pct(r.metric('val', 'accuracy'))}{stop}), {r.info.get('epochs_run') or 0} epochs, "
+              f"{r.wall_seconds:.0f} s")
     from lessons.audio_classes import new_voice_networks, new_voice_pair
 
     top, peer = new_voice_pair(view)   # the network chosen on validation (a new voice), never on the test folds
