@@ -328,7 +328,8 @@ def train(variant: Variant, data: Sounds, config: Config, seed: int) -> Outcome:
         history = history or fold_history  # the curves of the first fold stand for the others
         info.update({f"{fold}_{k}": v for k, v in fold_info.items()})
     y_true, y_pred = np.concatenate(y_true), np.concatenate(y_pred)
-    splits = ("train", "stop", "val", "test") if all("stop" in f for f in per_fold.values()) else ("train", "val", "test")
+    # "stop": the take split's early-stopping takes
+    splits = [s for s in ("train", "stop", "val", "test") if all(s in f for f in per_fold.values())]
     metrics = {s: {"accuracy": float(np.mean([f[s] for f in per_fold.values()]))} for s in splits}
     tests = [f["test"] for f in per_fold.values()]
     info.update({"fold_accuracy": {k: f["test"] for k, f in per_fold.items()}, "fold_std": float(np.std(tests)),
@@ -448,7 +449,8 @@ def table(rows) -> str:
     from reports.tables import count, markdown_table, number, percent
 
     formats = {"train acc": percent, "stop acc": percent, "val acc": percent, "test acc": percent,
-               "parameters": count, "epochs": count, "wall s": lambda v: number(v, 1), "mean": percent, "± std over folds": percent}
+               "parameters": count, "epochs": count, "wall s": lambda v: number(v, 1), "mean": percent,
+               "± std over folds": percent}
     return markdown_table(rows, formats={**formats, **{k: percent for row in rows for k in row if k.startswith("test: ")}})
 
 
@@ -492,8 +494,8 @@ def sample_section(view) -> str:
             "not per batch), MFCC its DCT. The take split follows the dataset's README (takes 0-4 test); "
             "early stopping watches its *stop* takes, and every network is scored and chosen on its *val* takes, "
             "other clips (a net's accuracy on the clips that picked its best epoch would flatter it against nets "
-            "trained for a fixed number of epochs); `speaker:NAME` holds out every clip of one voice (the other speakers' validation takes stop "
-            "training); `voice:NAME` too, and validates on every clip of the next speaker, a second voice "
+            "trained for a fixed number of epochs); `speaker:NAME` holds out every clip of one voice (the other "
+            "speakers' validation takes stop training); `voice:NAME` too, and validates on every clip of the next speaker, a second voice "
             "never heard in training (the new-voice networks of (e) use it).\n\n" + markdown_table(rows))
 
 
